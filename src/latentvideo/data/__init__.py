@@ -1,0 +1,1 @@
+"""Data: digit sources, dataset generators, stored shards. Plain functions over arrays and files, seeded explicitly."""

@@ -1,0 +1,151 @@
+"""Stochastic / deterministic Moving MNIST exactly as SRVP defines it (``edouardelasalles/srvp:data/mmnist.py``).
+
+* 64x64 frames, raw 28x28 digits, two digits; overlapping digits are summed and clipped to 255.
+* Integer start uniform in [0, 64 - 28] per axis; velocity components from the integers in [-max_speed, max_speed].
+* Positions are continuous and drawn rounded. A bounce is resolved at the exact intersection of the step
+  with the wall. Stochastic version: a new velocity is drawn at every bounce, its sign forced away from
+  the wall, and the remaining fraction of the step is applied with it. Deterministic: the velocity reflects.
+
+Every random draw goes through an explicit ``numpy.random.Generator``; sequence ``i`` of a stored set
+uses ``default_rng([seed, i])`` so any prefix of a set is identical whatever its total size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+GENERATOR_VERSION = "sm_mnist/1"
+EPS = 1e-8
+
+
+@dataclass(frozen=True)
+class MovingMNISTSpec:
+    frame_size: int = 64
+    num_digits: int = 2
+    max_speed: int = 4
+    deterministic: bool = False
+
+
+def _intersection(a: float, b: float, lim: float, lo: float, hi: float, axis_x: bool):
+    """Intersection of the line ``y = a x + b`` with the wall ``x = lim`` (axis_x) or ``y = lim``."""
+    if axis_x:
+        other = a * lim + b
+        return (lo - EPS <= other <= hi + EPS), (lim, other)
+    other = (lim - b) / a
+    return (lo - EPS <= other <= hi + EPS), (other, lim)
+
+
+def _resolve_collisions(sx, sy, dx, dy, x_max, y_max, spec: MovingMNISTSpec, rng: np.random.Generator):
+    """Bring a position that left the frame back inside by bouncing on walls; returns (sx, sy, dx, dy)."""
+    left, top, right, bottom = sx < -EPS, sy < -EPS, sx > x_max + EPS, sy > y_max + EPS
+    while left or right or top or bottom:
+        if dx == 0:
+            cx, cy = (sx, 0.0) if top else (sx, float(y_max))
+        elif dy == 0:
+            cx, cy = (0.0, sy) if left else (float(x_max), sy)
+        else:
+            a = dy / dx
+            b = sy - a * sx
+            cx = cy = None
+            if left:
+                left, point = _intersection(a, b, 0.0, 0.0, y_max, axis_x=True)
+                if left:
+                    cx, cy = point
+            if right:
+                right, point = _intersection(a, b, float(x_max), 0.0, y_max, axis_x=True)
+                if right:
+                    cx, cy = point
+            if top:
+                top, point = _intersection(a, b, 0.0, 0.0, x_max, axis_x=False)
+                if top:
+                    cx, cy = point
+            if bottom:
+                bottom, point = _intersection(a, b, float(y_max), 0.0, x_max, axis_x=False)
+                if bottom:
+                    cx, cy = point
+            if cx is None:  # numerically impossible for a step that started inside the frame
+                raise RuntimeError(f"no wall intersection for position ({sx}, {sy}) velocity ({dx}, {dy})")
+        remaining = (sx - cx) / dx if dx != 0 else (sy - cy) / dy  # fraction of the step left after the wall
+        if not spec.deterministic:
+            dx = int(rng.integers(-spec.max_speed, spec.max_speed + 1))
+            dy = int(rng.integers(-spec.max_speed, spec.max_speed + 1))
+        if left:
+            dx = abs(dx)
+        if right:
+            dx = -abs(dx)
+        if top:
+            dy = abs(dy)
+        if bottom:
+            dy = -abs(dy)
+        sx, sy = cx + dx * remaining, cy + dy * remaining
+        left, top, right, bottom = sx < -EPS, sy < -EPS, sx > x_max + EPS, sy > y_max + EPS
+    return sx, sy, dx, dy
+
+
+def trajectory(seq_len: int, digit_size: int, spec: MovingMNISTSpec, rng: np.random.Generator) -> np.ndarray:
+    """Integer top-left positions ``(seq_len, 2)`` (row, column) and velocities ``(seq_len, 2)`` of one digit.
+
+    Returns an int64 array ``(seq_len, 4)``: row, column, d_row, d_column at each frame.
+    """
+    lim = spec.frame_size - digit_size
+    sx = float(rng.integers(0, lim + 1))
+    sy = float(rng.integers(0, lim + 1))
+    dx = int(rng.integers(-spec.max_speed, spec.max_speed + 1))
+    dy = int(rng.integers(-spec.max_speed, spec.max_speed + 1))
+    out = np.empty((seq_len, 4), dtype=np.int64)
+    for t in range(seq_len):
+        sx, sy, dx, dy = _resolve_collisions(sx, sy, dx, dy, lim, lim, spec, rng)
+        out[t] = (int(round(sx)), int(round(sy)), dx, dy)
+        sx += dx
+        sy += dy
+    return out
+
+
+def render(digits: list[np.ndarray], trajectories: list[np.ndarray], frame_size: int) -> np.ndarray:
+    """Draw digits ``(28, 28)`` uint8 along trajectories; returns uint8 ``(T, H, W)`` (sum clipped to 255)."""
+    seq_len = trajectories[0].shape[0]
+    canvas = np.zeros((seq_len, frame_size, frame_size), dtype=np.int32)
+    for img, traj in zip(digits, trajectories):
+        h, w = img.shape
+        for t in range(seq_len):
+            r, c = traj[t, 0], traj[t, 1]
+            canvas[t, r : r + h, c : c + w] += img
+    return np.minimum(canvas, 255).astype(np.uint8)
+
+
+def make_sequence(digits: list[np.ndarray], seq_len: int, spec: MovingMNISTSpec, rng: np.random.Generator):
+    """One video ``(T, H, W)`` uint8 and its trajectories ``(num_digits, T, 4)`` from the given digits."""
+    trajs = [trajectory(seq_len, d.shape[0], spec, rng) for d in digits]
+    return render(digits, trajs, spec.frame_size), np.stack(trajs)
+
+
+def make_test_set(pool: np.ndarray, n: int, seq_len: int, spec: MovingMNISTSpec, seed: int):
+    """A fixed test set: ``n`` videos ``(n, T, H, W)`` uint8, trajectories ``(n, D, T, 4)`` and digit indices.
+
+    Digits are drawn without reuse from a seeded permutation of ``pool`` (as SRVP's ``make_test_set.py``),
+    so ``n * num_digits <= len(pool)``. Video i depends only on (seed, i): prefixes are stable.
+    """
+    need = n * spec.num_digits
+    if need > len(pool):
+        raise ValueError(
+            f"a test set of {n} videos needs {need} distinct digits but the test pool holds {len(pool)}; "
+            f"lower the budget's test_videos or acquire the full MNIST (config key digits.source)"
+        )
+    order = np.random.default_rng([seed, 0]).permutation(len(pool))[:need].reshape(n, spec.num_digits)
+    videos = np.empty((n, seq_len, spec.frame_size, spec.frame_size), dtype=np.uint8)
+    trajs = np.empty((n, spec.num_digits, seq_len, 4), dtype=np.int64)
+    for i in range(n):
+        rng = np.random.default_rng([seed, 1, i])
+        videos[i], trajs[i] = make_sequence([pool[j] for j in order[i]], seq_len, spec, rng)
+    return videos, trajs, order
+
+
+def make_batch(pool: np.ndarray, batch: int, seq_len: int, spec: MovingMNISTSpec, rng: np.random.Generator):
+    """``batch`` training videos ``(B, T, H, W)`` uint8 with digits drawn uniformly (with replacement) from ``pool``."""
+    out = np.empty((batch, seq_len, spec.frame_size, spec.frame_size), dtype=np.uint8)
+    for b in range(batch):
+        idx = rng.integers(0, len(pool), size=spec.num_digits)
+        out[b] = make_sequence([pool[j] for j in idx], seq_len, spec, rng)[0]
+    return out

@@ -1,0 +1,1 @@
+"""Evaluation driver: best-of-N sampling, reference baselines, tidy metric tables."""

@@ -1,0 +1,60 @@
+"""Best-of-N evaluation as SRVP's ``test.py`` does it: for every test video draw N futures and keep, for
+each metric separately, the sample that scores best on that metric averaged over the predicted frames.
+So best-PSNR and best-SSIM may be different samples of the same video."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import torch
+
+from latentvideo.metrics import psnr, ssim
+
+Sampler = Callable[[torch.Tensor, int, int], torch.Tensor]
+"""(cond (Tc, B, C, H, W), n_future, n_samples) -> (n_samples, n_future, B, C, H, W) in [0, 1]."""
+
+
+class BestOfN(NamedTuple):
+    """Per-frame scores of the best sample per metric, ``(B, n_future)`` each, plus frames for figures.
+
+    best_psnr_frames: ``(n_future, B, C, H, W)`` the best-PSNR sample; first_sample_frames: sample #1.
+    """
+
+    psnr: torch.Tensor
+    ssim: torch.Tensor
+    best_psnr_frames: torch.Tensor
+    first_sample_frames: torch.Tensor
+
+
+def best_of_n(sampler: Sampler, cond: torch.Tensor, target: torch.Tensor, n_samples: int,
+              chunk: int = 10) -> BestOfN:
+    """Score ``n_samples`` futures of ``cond`` against ``target: (n_future, B, C, H, W)``, in chunks of samples."""
+    n_future, b = target.shape[:2]
+    best = {"psnr": None, "ssim": None}
+    best_mean = {"psnr": torch.full((b,), -float("inf")), "ssim": torch.full((b,), -float("inf"))}
+    best_frames = None
+    first = None
+    done = 0
+    while done < n_samples:
+        k = min(chunk, n_samples - done)
+        preds = sampler(cond, n_future, k).clamp(0, 1).cpu()  # (k, n_future, B, C, H, W)
+        if first is None:
+            first = preds[0]
+        tgt = target.unsqueeze(0).expand_as(preds)
+        scores = {"psnr": psnr(preds, tgt).double(), "ssim": ssim(preds, tgt).double()}  # (k, n_future, B)
+        for name, s in scores.items():
+            mean_t = s.mean(dim=1)  # (k, B)
+            cand_val, cand_idx = mean_t.max(dim=0)
+            better = cand_val > best_mean[name]
+            chosen = s[cand_idx, :, torch.arange(b)]  # (B, n_future)
+            if best[name] is None:
+                best[name] = chosen.clone()
+            best[name][better] = chosen[better]
+            if name == "psnr":
+                frames = preds[cand_idx, :, torch.arange(b)].transpose(0, 1)  # (n_future, B, C, H, W)
+                best_frames = frames.clone() if best_frames is None else best_frames
+                best_frames[:, better] = frames[:, better]
+            best_mean[name] = torch.where(better, cand_val, best_mean[name])
+        done += k
+    return BestOfN(best["psnr"], best["ssim"], best_frames, first)

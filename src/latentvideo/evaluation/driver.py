@@ -1,0 +1,109 @@
+"""Evaluate a trained model or a baseline on a stored test set; write tidy metrics, samples and provenance.
+
+Outputs in ``out_dir``: ``metrics.csv`` (tidy, see :mod:`latentvideo.evaluation.tidy`), ``samples.npz``
+(conditioning frames, ground truth, best-PSNR and first samples of the first ``saved_videos`` videos,
+uint8 ``(N, T, H, W, C)``) and ``eval.json`` (provenance).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from latentvideo import provenance
+from latentvideo.atomic import atomic_path, sha256_file, write_json
+from latentvideo.data.shards import read_manifest, read_videos, to_model_layout
+from latentvideo.evaluation.baselines import BASELINES
+from latentvideo.evaluation.best_of_n import Sampler, best_of_n
+from latentvideo.evaluation.tidy import metric_rows, to_frame
+from latentvideo.training.trainer import load_trained, pick_device
+
+EVAL_SEED = 1  # SRVP's --test_seed
+BASELINE_LABELS = {"copy_last": "Copy last frame", "mean_frame": "Mean conditioning frame"}
+
+
+def _to_uint8(frames: torch.Tensor) -> np.ndarray:
+    """float ``(T, B, C, H, W)`` in [0, 1] -> uint8 ``(B, T, H, W, C)``."""
+    return (frames.clamp(0, 1) * 255).round().byte().permute(1, 0, 3, 4, 2).numpy()
+
+
+def evaluate_sampler(sampler: Sampler, testset: str | Path, cond_frames: int, evaluation: dict[str, Any],
+                     meta: dict[str, Any], out_dir: str | Path, device: torch.device) -> dict[str, Any]:
+    """Best-of-N PSNR / SSIM of ``sampler`` on the first ``test_videos`` videos of ``testset``."""
+    out_dir = Path(out_dir)
+    videos = read_videos(testset, limit=evaluation["test_videos"], verify=True)
+    if len(videos) < evaluation["test_videos"]:
+        raise ValueError(f"{testset} holds {len(videos)} videos, the budget asks for {evaluation['test_videos']}")
+    n_future = videos.shape[1] - cond_frames
+    psnr_all, ssim_all, saved = [], [], {"cond": [], "truth": [], "best_psnr": [], "first_sample": []}
+    n_saved = 0
+    for start in range(0, len(videos), evaluation["batch_size"]):
+        torch.manual_seed(EVAL_SEED + start)
+        x = torch.from_numpy(to_model_layout(videos[start : start + evaluation["batch_size"]]))
+        cond, target = x[:cond_frames].to(device), x[cond_frames:]
+        result = best_of_n(sampler, cond, target, evaluation["samples"])
+        psnr_all.append(result.psnr.numpy())
+        ssim_all.append(result.ssim.numpy())
+        keep = max(0, min(evaluation["saved_videos"] - n_saved, x.shape[1]))
+        if keep:
+            saved["cond"].append(_to_uint8(x[:cond_frames, :keep]))
+            saved["truth"].append(_to_uint8(target[:, :keep]))
+            saved["best_psnr"].append(_to_uint8(result.best_psnr_frames[:, :keep]))
+            saved["first_sample"].append(_to_uint8(result.first_sample_frames[:, :keep]))
+            n_saved += keep
+        print(f"[latentvideo] evaluated {min(start + evaluation['batch_size'], len(videos))}/{len(videos)} videos",
+              file=sys.stderr)
+    psnr_v, ssim_v = np.concatenate(psnr_all), np.concatenate(ssim_all)
+    rows = metric_rows(meta, "psnr", psnr_v, cond_frames + 1) + metric_rows(meta, "ssim", ssim_v, cond_frames + 1)
+    frame = to_frame(rows)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out_dir / "samples.npz") as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez_compressed(fh, **{k: np.concatenate(v) if v else np.empty(0, np.uint8) for k, v in saved.items()})
+    with atomic_path(out_dir / "metrics.csv") as tmp:
+        frame.to_csv(tmp, index=False)
+    summary = {r["metric"]: (r["value"], r["ci95"]) for r in rows if r["t"] == "mean"}
+    write_json(out_dir / "eval.json", {
+        "meta": meta, "evaluation": evaluation, "testset_manifest_sha256": sha256_file(Path(testset) / "manifest.json"),
+        "testset": read_manifest(testset).get("provenance", {}), "summary": summary, "device": str(device),
+        "provenance": provenance.collect(),
+    })
+    return summary
+
+
+def _meta(settings_like: dict[str, Any], seed: int | str, digit_source: str, steps: Any, batch: Any) -> dict[str, Any]:
+    ev = settings_like["evaluation"]
+    return {"paper": settings_like["paper"], "experiment": settings_like["experiment"], "label": settings_like["label"],
+            "model": settings_like["model"], "variant": settings_like["variant"],
+            "dataset": settings_like["dataset_name"], "seed": seed, "budget": settings_like["budget"],
+            "train_steps": steps, "batch_size": batch, "test_videos": ev["test_videos"], "samples": ev["samples"],
+            "digit_source": digit_source, "code_version": provenance.code_version()}
+
+
+def evaluate_model(checkpoint_path: str | Path, testset: str | Path, evaluation: dict[str, Any],
+                   out_dir: str | Path, device: str = "auto", threads: int | None = None) -> dict[str, Any]:
+    if threads:
+        torch.set_num_threads(threads)
+    dev = pick_device(device)
+    model, settings, seed = load_trained(checkpoint_path, dev)
+    settings = {**settings, "evaluation": evaluation}
+    source = read_manifest(testset)["provenance"]["digit_source"]
+    meta = _meta(settings, seed, source, settings["training"]["steps"], settings["training"]["batch_size"])
+    return evaluate_sampler(model.sample, testset, settings["dataset"]["cond_frames"], evaluation, meta, out_dir, dev)
+
+
+def evaluate_baseline(name: str, dataset_name: str, dataset: dict[str, Any], budget: str, evaluation: dict[str, Any],
+                      testset: str | Path, out_dir: str | Path) -> dict[str, Any]:
+    if name not in BASELINES:
+        raise ValueError(f"unknown baseline {name!r}; known: {sorted(BASELINES)}")
+    source = read_manifest(testset)["provenance"]["digit_source"]
+    fake = {"paper": "reference", "experiment": f"{name}-{dataset_name}", "label": BASELINE_LABELS[name],
+            "model": name, "variant": "-",
+            "dataset_name": dataset_name, "budget": budget, "evaluation": {**evaluation, "samples": 1}}
+    meta = _meta(fake, "-", source, 0, 0)
+    return evaluate_sampler(BASELINES[name], testset, dataset["cond_frames"], {**evaluation, "samples": 1}, meta,
+                            out_dir, torch.device("cpu"))

@@ -1,0 +1,39 @@
+"""The tidy metric-table contract shared by all five papers.
+
+One row per (paper, experiment, model, variant, dataset, seed, metric, t); ``t`` is the 1-based frame
+index in the test video, or ``mean`` for the average over predicted frames. Each row carries value,
+95% CI half-width over test videos, n, and the budget and code version that produced it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from latentvideo.metrics import mean_ci95
+
+COLUMNS = ["paper", "experiment", "label", "model", "variant", "dataset", "seed", "metric", "t", "value", "ci95", "n",
+           "budget", "train_steps", "batch_size", "test_videos", "samples", "digit_source", "code_version"]
+
+
+def metric_rows(meta: dict[str, Any], metric: str, per_frame: np.ndarray, first_t: int) -> list[dict[str, Any]]:
+    """Rows for ``per_frame: (n_videos, n_future)`` scores whose first column is frame ``first_t``."""
+    per_frame = np.asarray(per_frame, dtype=np.float64)
+    n = per_frame.shape[0]
+    rows = []
+    mean, ci = mean_ci95(per_frame.mean(axis=1))
+    rows.append({**meta, "metric": metric, "t": "mean", "value": float(mean), "ci95": float(ci), "n": n})
+    means, cis = mean_ci95(per_frame, axis=0)
+    for j, (m, c) in enumerate(zip(means, cis)):
+        rows.append({**meta, "metric": metric, "t": str(first_t + j), "value": float(m), "ci95": float(c), "n": n})
+    return rows
+
+
+def to_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows)
+    missing = set(COLUMNS) - set(frame.columns)
+    if missing:
+        raise ValueError(f"tidy rows miss columns {sorted(missing)}")
+    return frame[COLUMNS]

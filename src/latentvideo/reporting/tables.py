@@ -1,0 +1,92 @@
+"""Comparison tables: our numbers (with their budget) beside the paper's, as Markdown, LaTeX and CSV."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from latentvideo.atomic import atomic_path
+
+METRIC_NAMES = {"psnr": "PSNR", "ssim": "SSIM"}
+
+
+def load_metrics(paths: list[str | Path]) -> pd.DataFrame:
+    frames = [pd.read_csv(p, dtype={"t": str, "seed": str}) for p in paths]
+    return pd.concat(frames, ignore_index=True)
+
+
+def _fmt(metric: str, mean: float, ci: float) -> str:
+    digits = 2 if metric == "psnr" else 4
+    return f"{mean:.{digits}f} ± {ci:.{digits}f}"
+
+
+def comparison_table(metrics: pd.DataFrame, paper_numbers: dict[str, Any], datasets: list[str],
+                     metric_names: tuple[str, ...] = ("psnr", "ssim")) -> pd.DataFrame:
+    """One row per method (ours, the paper's rows, baselines); per dataset and metric an "ours" and a
+    "paper" column. Cells we could not compute say why; seeds are averaged (the CI is over videos)."""
+    means = metrics[metrics["t"] == "mean"]
+    rows: list[dict[str, Any]] = []
+    budgets = sorted(means["budget"].unique())
+    seen = set()
+    for ref in paper_numbers["rows"]:
+        key = (ref["model"], ref["variant"])
+        seen.add(key)
+        row = {"method": ref["label"]}
+        for ds in datasets:
+            for m in metric_names:
+                sel = means[(means["model"] == ref["model"]) & (means["variant"] == ref["variant"])
+                            & (means["dataset"] == ds) & (means["metric"] == m)]
+                row[(ds, METRIC_NAMES[m], "ours")] = (
+                    _fmt(m, sel["value"].mean(), sel["ci95"].mean()) if len(sel)
+                    else f"not run (no {ref['model']}/{ref['variant']} experiment in budget {', '.join(budgets)})")
+                paper = ref.get(ds, {}).get(m)
+                row[(ds, METRIC_NAMES[m], "paper")] = _fmt(m, *paper) if paper else "not reported"
+        rows.append(row)
+    extra = means[~means.apply(lambda r: (r["model"], r["variant"]) in seen, axis=1)]
+    for (label, model, variant), group in extra.groupby(["label", "model", "variant"], sort=False):
+        row = {"method": label}
+        for ds in datasets:
+            for m in metric_names:
+                sel = group[(group["dataset"] == ds) & (group["metric"] == m)]
+                row[(ds, METRIC_NAMES[m], "ours")] = (_fmt(m, sel["value"].mean(), sel["ci95"].mean()) if len(sel)
+                                                      else "not run for this dataset")
+                row[(ds, METRIC_NAMES[m], "paper")] = "not reported"
+        rows.append(row)
+    table = pd.DataFrame(rows).set_index("method")
+    table.columns = pd.MultiIndex.from_tuples(table.columns, names=["dataset", "metric", "source"])
+    return table
+
+
+def budget_note(metrics: pd.DataFrame) -> str:
+    """The budget(s) behind our numbers, one clause per experiment family."""
+    means = metrics[metrics["t"] == "mean"].drop_duplicates(["experiment", "seed"])
+    parts = []
+    for _, r in means.iterrows():
+        if r["paper"] == "reference":
+            continue
+        parts.append(f"{r['label']} on {r['dataset']}: {r['train_steps']} steps x batch {r['batch_size']}, "
+                     f"seed {r['seed']}")
+    first = means.iloc[0]
+    return (f"Ours: budget '{first['budget']}', best of {first['samples']} samples on {first['test_videos']} test "
+            f"videos (digits: {first['digit_source']}); " + "; ".join(parts)
+            + ". Paper: best of 100 samples, 1.1M / 0.9M steps (SRVP), 180k steps (SVG).")
+
+
+def write_table(table: pd.DataFrame, note: str, out_md: str | Path, out_tex: str | Path, out_csv: str | Path) -> None:
+    flat = table.copy()
+    flat.columns = [" / ".join(c) for c in table.columns]
+    with atomic_path(out_csv) as tmp:
+        flat.to_csv(tmp)
+    with atomic_path(out_md) as tmp:
+        tmp.write_text(flat.to_markdown() + f"\n\n{note}\n")
+    with atomic_path(out_tex) as tmp:
+        latex = table.to_latex(multicolumn=True, multicolumn_format="c", escape=True)
+        tmp.write_text(f"% {note}\n" + latex.replace("±", r"$\pm$"))
+
+
+def load_paper_numbers(path: str | Path) -> dict[str, Any]:
+    with open(path) as fh:
+        return yaml.safe_load(fh)

@@ -1,0 +1,1 @@
+"""Training driver: knows about files, configs and devices; models know none of that."""

@@ -1,0 +1,193 @@
+"""Train one (model, dataset, variant, seed): resumable, logged, fail-fast on non-finite losses.
+
+Files in the run directory:
+  model.pt          the final checkpoint (declared output)
+  train_log.jsonl   one JSON object per logged step: every loss term, lr, validation terms
+  run.json          provenance: resolved settings, seed, device, data manifest sha256, versions, timings
+  checkpoints/last.pt  the latest checkpoint, rewritten every ``checkpoint_every`` steps (resume point)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from latentvideo import provenance
+from latentvideo.atomic import sha256_file, write_json, write_text
+from latentvideo.config import budget_summary
+from latentvideo.data.digits import load_splits
+from latentvideo.data.sm_mnist import MovingMNISTSpec, make_batch
+from latentvideo.data.training_stream import MovingMNISTSteps, to_float_video
+from latentvideo.models import build_model
+from latentvideo.training import checkpoint
+from latentvideo.training.schedule import constant_then_linear_decay
+
+log = logging.getLogger(__name__)
+
+
+class NonFiniteLossError(RuntimeError):
+    """A loss term became NaN or infinite; the last good checkpoint is kept."""
+
+
+def pick_device(requested: str = "auto") -> torch.device:
+    """``auto``: the first visible CUDA device (respects CUDA_VISIBLE_DEVICES), else the CPU with a warning."""
+    if requested != "auto":
+        return torch.device(requested)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    log.warning("no CUDA device visible: running on the CPU")
+    return torch.device("cpu")
+
+
+def dataset_spec(dataset: dict[str, Any]) -> MovingMNISTSpec:
+    return MovingMNISTSpec(frame_size=dataset["frame_size"], num_digits=dataset["num_digits"],
+                           max_speed=dataset["max_speed"], deterministic=dataset["deterministic"])
+
+
+def build_training_state(settings: dict[str, Any], seed: int, device: torch.device):
+    """Model, optimiser and scheduler, freshly initialised from ``seed``."""
+    torch.manual_seed(seed)
+    model = build_model(settings["model"], settings["hyperparameters"]).to(device)
+    opt_cfg = settings["optimizer"]
+    optimizer = torch.optim.Adam(model.parameters(), lr=opt_cfg["lr"], betas=tuple(opt_cfg["betas"]))
+    train = settings["training"]
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, constant_then_linear_decay(train["steps"], train["lr_decay_steps"]))
+    return model, optimizer, scheduler
+
+
+def _validation_batch(pool: np.ndarray, settings: dict[str, Any], seed: int) -> torch.Tensor:
+    ds, t = settings["dataset"], settings["training"]
+    rng = np.random.default_rng([seed, 3])
+    return to_float_video(torch.from_numpy(make_batch(pool, t["val_videos"], ds["train_length"], dataset_spec(ds), rng)))
+
+
+@torch.no_grad()
+def _validate(model: torch.nn.Module, x: torch.Tensor, device: torch.device) -> dict[str, float]:
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        torch.manual_seed(0)
+        model.eval()
+        terms = model.loss(x.to(device))._asdict()
+        model.train()
+    return {f"val_{k}": float(v) for k, v in terms.items()}
+
+
+def _read_log(path: Path, up_to_step: int) -> list[str]:
+    if not path.exists():
+        return []
+    return [line for line in path.read_text().splitlines() if line and json.loads(line)["step"] <= up_to_step]
+
+
+def train(settings: dict[str, Any], seed: int, digits_dir: str | Path, out_dir: str | Path,
+          device: str = "auto", threads: int | None = None, progress: bool = True,
+          on_step: Callable[[int], None] | None = None) -> Path:
+    """Run (or resume) training; returns the path of the final checkpoint ``model.pt``.
+
+    ``on_step(step)`` is called after each optimisation step (1-based count); tests use it to
+    interrupt a run.
+    """
+    out_dir = Path(out_dir)
+    ckpt_path = out_dir / "checkpoints" / "last.pt"
+    log_path = out_dir / "train_log.jsonl"
+    if threads:
+        torch.set_num_threads(threads)
+    dev = pick_device(device)
+    t_cfg = settings["training"]
+    digits = load_splits(Path(digits_dir) / "digits.npz")
+    digits_manifest = json.loads((Path(digits_dir) / "manifest.json").read_text())
+
+    model, optimizer, scheduler = build_training_state(settings, seed, dev)
+    start = 0
+    if ckpt_path.exists():
+        state = checkpoint.load(ckpt_path, map_location=dev)
+        if state["settings"] == settings and state["seed"] == seed:
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            scheduler.load_state_dict(state["scheduler"])
+            checkpoint.set_rng_state(state["rng"])
+            start = int(state["step"])
+            log.info("resuming %s seed %d from step %d (%s)", settings["experiment"], seed, start, ckpt_path)
+        else:
+            log.warning("ignoring %s: it was written with different settings; training from step 0", ckpt_path)
+    lines = _read_log(log_path, start)
+    write_text(log_path, "".join(line + "\n" for line in lines))
+
+    print(f"[latentvideo] train {settings['experiment']} seed {seed} on {dev} ({budget_summary(settings)}; "
+          f"digits: {digits.source})", file=sys.stderr)
+    spec = dataset_spec(settings["dataset"])
+    stream = MovingMNISTSteps(digits.train, spec, t_cfg["batch_size"], settings["dataset"]["train_length"], seed,
+                              start, t_cfg["steps"])
+    loader = DataLoader(stream, batch_size=None, shuffle=False, num_workers=t_cfg["workers"],
+                        pin_memory=dev.type == "cuda", persistent_workers=False)
+    val_x = _validation_batch(digits.val, settings, seed)
+    model.train()
+    t0 = time.time()
+
+    def save_state(step: int, path: Path) -> None:
+        checkpoint.save(path, model=model.state_dict(), optimizer=optimizer.state_dict(),
+                        scheduler=scheduler.state_dict(), rng=checkpoint.rng_state(), step=step, seed=seed,
+                        settings=settings)
+
+    bar = tqdm(total=t_cfg["steps"], initial=start, disable=not progress, mininterval=2.0, file=sys.stderr,
+               desc=settings["experiment"])
+    with open(log_path, "a") as log_file:
+        for step, batch in enumerate(loader, start=start + 1):
+            x = to_float_video(batch).to(dev, non_blocking=True)
+            loss = model.loss(x)
+            terms = {k: float(v) for k, v in loss._asdict().items()}
+            if not all(math.isfinite(v) for v in terms.values()):
+                raise NonFiniteLossError(
+                    f"{settings['experiment']} seed {seed}: non-finite loss at step {step} ({terms}); "
+                    f"the last good checkpoint is kept at {ckpt_path}")
+            optimizer.zero_grad(set_to_none=True)
+            loss.total.backward()
+            optimizer.step()
+            scheduler.step()
+            record = None
+            if step % t_cfg["log_every"] == 0 or step == t_cfg["steps"]:
+                record = {"step": step, "lr": scheduler.get_last_lr()[0], **terms}
+            if step % t_cfg["val_every"] == 0 or step == t_cfg["steps"]:
+                record = {**(record or {"step": step, "lr": scheduler.get_last_lr()[0], **terms}),
+                          **_validate(model, val_x, dev)}
+            if record is not None:
+                log_file.write(json.dumps(record) + "\n")
+                log_file.flush()
+            if step % t_cfg["checkpoint_every"] == 0 and step < t_cfg["steps"]:
+                save_state(step, ckpt_path)
+            bar.update(1)
+            bar.set_postfix(loss=f"{terms['total']:.4g}", refresh=False)
+            if on_step is not None:
+                on_step(step)
+    bar.close()
+    final = out_dir / "model.pt"
+    save_state(t_cfg["steps"], final)
+    save_state(t_cfg["steps"], ckpt_path)
+    write_json(out_dir / "run.json", {
+        "settings": settings, "seed": seed, "device": str(dev), "steps": t_cfg["steps"], "resumed_from": start,
+        "wall_seconds_this_session": round(time.time() - t0, 2), "digit_source": digits.source,
+        "digits_manifest_sha256": sha256_file(Path(digits_dir) / "manifest.json"),
+        "digits_npz_sha256": digits_manifest.get("sha256"), "budget": budget_summary(settings),
+        "provenance": provenance.collect(),
+    })
+    return final
+
+
+def load_trained(path: str | Path, device: torch.device | str = "cpu"):
+    """Rebuild a model from a checkpoint; returns ``(model in eval mode, settings, seed)``."""
+    state = checkpoint.load(path, map_location=device)
+    settings = state["settings"]
+    model = build_model(settings["model"], settings["hyperparameters"]).to(device)
+    model.load_state_dict(state["model"])
+    model.eval()
+    return model, settings, state["seed"]

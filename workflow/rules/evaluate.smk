@@ -1,0 +1,44 @@
+# Evaluation: best-of-N PSNR / SSIM per test video (best sample chosen per metric), and the
+# deterministic reference baselines evaluated the same way.
+
+
+rule evaluate:
+    input:
+        checkpoint="results/runs/{experiment}/seed{seed}/model.pt",
+        testset=lambda w: T.testset(config["experiments"][w.experiment]["dataset"]),
+    output:
+        metrics="results/eval/{experiment}/seed{seed}/metrics.csv",
+        samples="results/eval/{experiment}/seed{seed}/samples.npz",
+        info="results/eval/{experiment}/seed{seed}/eval.json",
+    log:
+        "results/logs/evaluate/{experiment}-seed{seed}.log",
+    params:
+        evaluation=config["budgets"][BUDGET]["evaluation"],
+        out="results/eval/{experiment}/seed{seed}",
+    threads: 2
+    conda:
+        "../envs/latentvideo.yaml"
+    shell:
+        "latentvideo --log {log} evaluate --config {CONFIG_FILE} --budget {BUDGET}"
+        " --checkpoint {input.checkpoint} --testset {input.testset} --threads {threads}"
+        " --out {params.out}"
+
+
+rule baseline:
+    input:
+        testset="data/processed/{dataset}/test",
+    output:
+        metrics="results/baselines/{baseline}/{dataset}/metrics.csv",
+        samples="results/baselines/{baseline}/{dataset}/samples.npz",
+        info="results/baselines/{baseline}/{dataset}/eval.json",
+    log:
+        "results/logs/baseline/{baseline}-{dataset}.log",
+    params:
+        evaluation=config["budgets"][BUDGET]["evaluation"],
+        out="results/baselines/{baseline}/{dataset}",
+    conda:
+        "../envs/latentvideo.yaml"
+    shell:
+        "latentvideo --log {log} baseline --config {CONFIG_FILE} --budget {BUDGET}"
+        " --name {wildcards.baseline} --dataset {wildcards.dataset} --testset {input.testset}"
+        " --out {params.out}"

@@ -1,0 +1,76 @@
+# Figures and tables: papermill runs each notebook with its parameters; the executed notebook is kept.
+
+
+rule srvp_fig3_psnr:
+    input:
+        notebook="notebooks/srvp2020_fig3_psnr_vs_t.ipynb",
+        metrics=lambda w: T.experiment_metrics(config, w.dataset)
+        + T.baseline_metrics(config, w.dataset),
+    output:
+        pdf=report(
+            "results/figures/srvp2020_fig3_psnr_{dataset}.pdf", category="SRVP 2020"
+        ),
+        png=report(
+            "results/figures/srvp2020_fig3_psnr_{dataset}.png", category="SRVP 2020"
+        ),
+        notebook="results/notebooks/srvp2020_fig3_psnr_{dataset}.ipynb",
+    log:
+        "results/notebooks/srvp2020_fig3_psnr_{dataset}.log",
+    params:
+        metrics=lambda w, input: T.csv_list(input.metrics),
+        train_length=lambda w: config["datasets"][w.dataset]["train_length"],
+        kernel=config["kernel"],
+    conda:
+        "../envs/latentvideo.yaml"
+    shell:
+        "papermill {input.notebook} {output.notebook} -k {params.kernel}"
+        " -p metrics {params.metrics} -p dataset {wildcards.dataset}"
+        " -p train_length {params.train_length} -p out_pdf {output.pdf} -p out_png {output.png}"
+        " --no-progress-bar --log-level WARNING 2> {log}"
+
+
+rule srvp_fig2_samples:
+    input:
+        notebook="notebooks/srvp2020_fig2_samples.ipynb",
+        samples=T.experiment_samples(config, "smmnist_stochastic"),
+    output:
+        pdf=report(T.FIG2["pdf"], category="SRVP 2020"),
+        png=report(T.FIG2["png"], category="SRVP 2020"),
+        notebook="results/notebooks/srvp2020_fig2_samples.ipynb",
+    log:
+        "results/notebooks/srvp2020_fig2_samples.log",
+    params:
+        samples=lambda w, input: T.csv_list(input.samples),
+        labels=T.csv_list(T.experiment_labels(config, "smmnist_stochastic")),
+        kernel=config["kernel"],
+    conda:
+        "../envs/latentvideo.yaml"
+    shell:
+        "papermill {input.notebook} {output.notebook} -k {params.kernel}"
+        " -p samples {params.samples} -p labels '{params.labels}'"
+        " -p out_pdf {output.pdf} -p out_png {output.png}"
+        " --no-progress-bar --log-level WARNING 2> {log}"
+
+
+rule srvp_table2:
+    input:
+        notebook="notebooks/srvp2020_table2.ipynb",
+        paper="config/paper_numbers/srvp2020.yaml",
+        metrics=T.experiment_metrics(config) + T.baseline_metrics(config),
+    output:
+        md=report(T.TABLE2["md"], category="SRVP 2020"),
+        tex=T.TABLE2["tex"],
+        csv=report(T.TABLE2["csv"], category="SRVP 2020"),
+        notebook="results/notebooks/srvp2020_table2.ipynb",
+    log:
+        "results/notebooks/srvp2020_table2.log",
+    params:
+        metrics=lambda w, input: T.csv_list(input.metrics),
+        kernel=config["kernel"],
+    conda:
+        "../envs/latentvideo.yaml"
+    shell:
+        "papermill {input.notebook} {output.notebook} -k {params.kernel}"
+        " -p metrics {params.metrics} -p paper_numbers {input.paper}"
+        " -p out_md {output.md} -p out_tex {output.tex} -p out_csv {output.csv}"
+        " --no-progress-bar --log-level WARNING 2> {log}"

@@ -1,0 +1,23 @@
+# Training: one job per (experiment = model x dataset x variant) x seed. Resumes from
+# results/runs/<experiment>/seed<seed>/checkpoints/last.pt when re-run after an interruption.
+
+
+rule train:
+    input:
+        digits=T.DIGITS,
+    output:
+        model="results/runs/{experiment}/seed{seed}/model.pt",
+        log_jsonl="results/runs/{experiment}/seed{seed}/train_log.jsonl",
+        run="results/runs/{experiment}/seed{seed}/run.json",
+    log:
+        "results/logs/train/{experiment}-seed{seed}.log",
+    params:
+        settings=lambda w: lvconfig.experiment_settings(config, w.experiment),
+        out="results/runs/{experiment}/seed{seed}",
+    threads: 2
+    conda:
+        "../envs/latentvideo.yaml"
+    shell:
+        "latentvideo --log {log} train --config {CONFIG_FILE} --budget {BUDGET}"
+        " --experiment {wildcards.experiment} --seed {wildcards.seed} --digits {input.digits}"
+        " --threads {threads} --no-progress --out {params.out}"

@@ -11,6 +11,10 @@ import torch
 
 from latentvideo.metrics import psnr, ssim
 
+PSNR_CAP_DB = 100.0
+"""A frame predicted exactly (mse = 0, e.g. copy-last on a video that returns to its last conditioning
+frame) would make the mean PSNR infinite; its PSNR is capped at 100 dB (an mse of 1e-10)."""
+
 Sampler = Callable[[torch.Tensor, int, int], torch.Tensor]
 """(cond (Tc, B, C, H, W), n_future, n_samples) -> (n_samples, n_future, B, C, H, W) in [0, 1]."""
 
@@ -42,7 +46,7 @@ def best_of_n(sampler: Sampler, cond: torch.Tensor, target: torch.Tensor, n_samp
         if first is None:
             first = preds[0]
         tgt = target.unsqueeze(0).expand_as(preds)
-        scores = {"psnr": psnr(preds, tgt).double(), "ssim": ssim(preds, tgt).double()}  # (k, n_future, B)
+        scores = {"psnr": psnr(preds, tgt, max_db=PSNR_CAP_DB).double(), "ssim": ssim(preds, tgt).double()}  # (k, n_future, B)
         for name, s in scores.items():
             mean_t = s.mean(dim=1)  # (k, B)
             cand_val, cand_idx = mean_t.max(dim=0)

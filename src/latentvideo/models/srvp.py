@@ -171,6 +171,8 @@ class SRVP(nn.Module):
         """Filter a fully observed sequence ``x: (T, B, C, H, W)`` and reconstruct it."""
         c = self.config
         t, b = x.shape[:2]
+        if t < c.n_inf_frames:
+            raise ValueError(f"srvp needs at least k={c.n_inf_frames} frames, got {t}")
         codes, skips = self.encode(x)
         # Content from k frames chosen uniformly at random per sequence (training), as in the paper.
         idx = torch.stack([torch.randperm(t, device=x.device)[: c.n_inf_frames] for _ in range(b)], 1)

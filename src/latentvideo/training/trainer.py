@@ -128,8 +128,10 @@ def train(settings: dict[str, Any], seed: int, digits_dir: str | Path, out_dir: 
     spec = dataset_spec(settings["dataset"])
     stream = MovingMNISTSteps(digits.train, spec, t_cfg["batch_size"], settings["dataset"]["train_length"], seed,
                               start, t_cfg["steps"])
+    # The loader gets its own generator: creating an iterator otherwise draws a base seed from the global
+    # torch RNG, which would shift the model's random stream after a resume.
     loader = DataLoader(stream, batch_size=None, shuffle=False, num_workers=t_cfg["workers"],
-                        pin_memory=dev.type == "cuda", persistent_workers=False)
+                        pin_memory=dev.type == "cuda", generator=torch.Generator().manual_seed(seed))
     val_x = _validation_batch(digits.val, settings, seed)
     model.train()
     t0 = time.time()
@@ -145,7 +147,7 @@ def train(settings: dict[str, Any], seed: int, digits_dir: str | Path, out_dir: 
         for step, batch in enumerate(loader, start=start + 1):
             x = to_float_video(batch).to(dev, non_blocking=True)
             loss = model.loss(x)
-            terms = {k: float(v) for k, v in loss._asdict().items()}
+            terms = {k: float(v.detach()) for k, v in loss._asdict().items()}
             if not all(math.isfinite(v) for v in terms.values()):
                 raise NonFiniteLossError(
                     f"{settings['experiment']} seed {seed}: non-finite loss at step {step} ({terms}); "

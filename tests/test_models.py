@@ -1,0 +1,95 @@
+"""Model shapes, named outputs, architecture sizes from the papers, and the registry."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from latentvideo.models import build_model
+from latentvideo.models.srvp import SRVPLoss, SRVPOutput
+from latentvideo.models.svg import SVGLoss
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    torch.manual_seed(0)
+    torch.set_num_threads(2)
+
+
+def small_video(t=6, b=2):
+    return torch.rand(t, b, 1, 64, 64)
+
+
+def test_srvp_forward_shapes_and_named_output():
+    model = build_model("srvp", {})
+    out = model(small_video())
+    assert isinstance(out, SRVPOutput)
+    assert out.recon.shape == (6, 2, 1, 64, 64)
+    assert out.y.shape == (6, 2, 20) and out.z.shape == (5, 2, 20)
+    assert out.w.shape == (2, 256)  # 256-d content variable, as the official code
+    assert out.q_z.mean.shape == out.p_z.mean.shape == (5, 2, 20)
+    assert out.residuals.shape == (5, 1, 2, 20)
+    assert 0 <= out.recon.min() and out.recon.max() <= 1
+
+
+def test_srvp_paper_architecture_sizes():
+    model = build_model("srvp", {})
+    assert model.encoder.out_dim == 128
+    assert model.decoder.first[0].in_channels == 256 + 20
+    linear = [m for m in model.dynamics if isinstance(m, torch.nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linear] == [(40, 512), (512, 512), (512, 512), (512, 20)]
+    q_y = [m for m in model.q_y if isinstance(m, torch.nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in q_y] == [(640, 256), (256, 256), (256, 40)]
+    assert model.z_filter.hidden_size == 256 and model.z_filter.num_layers == 1
+    # SRVP convolutions have no bias and its first encoder layer no BatchNorm
+    assert all(m.bias is None for m in model.encoder.modules() if isinstance(m, torch.nn.Conv2d))
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in model.encoder.down[0])
+    # orthogonal init with gain 1.41 on the residual MLP: W W^T = gain^2 I for the square layers
+    w = linear[1].weight.detach()
+    assert torch.allclose(w @ w.T, 1.41**2 * torch.eye(512), atol=1e-4)
+
+
+def test_srvp_smaller_euler_step_runs_two_substeps():
+    model = build_model("srvp", {"dt": 0.5})
+    out = model(small_video(6, 2))
+    assert out.residuals.shape == (5, 2, 2, 20)
+    with pytest.raises(ValueError, match="at least k=5 frames"):
+        model(small_video(4, 2))
+    with pytest.raises(ValueError, match="1/dt"):
+        build_model("srvp", {"dt": 0.3})
+
+
+@pytest.mark.parametrize("name", ["srvp", "svg_lp", "svg_fp"])
+def test_loss_is_named_finite_and_backpropagates(name):
+    model = build_model(name, {})
+    loss = model.loss(small_video())
+    assert isinstance(loss, SRVPLoss if name == "srvp" else SVGLoss)
+    assert torch.isfinite(loss.total)
+    loss.total.backward()
+    grads = [p.grad for p in model.parameters() if p.requires_grad]
+    assert sum(g is not None and g.abs().sum() > 0 for g in grads) > 0.9 * len(grads)
+
+
+@pytest.mark.parametrize("name", ["srvp", "svg_lp", "svg_fp"])
+def test_sample_shape_and_range(name):
+    model = build_model(name, {}).eval()
+    samples = model.sample(small_video(5, 3), n_future=4, n_samples=2)
+    assert samples.shape == (2, 4, 3, 1, 64, 64)
+    assert 0 <= samples.min() and samples.max() <= 1
+    assert not torch.allclose(samples[0], samples[1])  # stochastic
+
+
+def test_svg_paper_architecture_sizes():
+    lp, fp = build_model("svg_lp", {}), build_model("svg_fp", {})
+    assert lp.prior is not None and fp.prior is None
+    assert len(lp.predictor.cells) == 2 and lp.predictor.hidden == 256
+    assert lp.predictor.embed.in_features == 128 + 10
+    assert lp.posterior.mean.out_features == 10
+    assert lp.decoder.skip and lp.encoder.out_dim == 128
+
+
+def test_registry_rejects_unknown_names_and_keys():
+    with pytest.raises(ValueError, match="unknown model 'nope'"):
+        build_model("nope", {})
+    with pytest.raises(ValueError, match="no hyper-parameter"):
+        build_model("srvp", {"nz_typo": 3})

@@ -31,6 +31,6 @@ include: "workflow/rules/figures.smk"
 
 
 rule all:
+    default_target: True
     input:
         T.final_targets(config),
-    default_target: True

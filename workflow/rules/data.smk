@@ -10,12 +10,14 @@ rule acquire_mnist:
         ),
     log:
         "results/logs/acquire_mnist.log",
-    params:
-        out=T.MNIST_RAW,
     conda:
         "../envs/latentvideo.yaml"
+    params:
+        cfg=CONFIG_FILE,
+        budget=BUDGET,
+        out=lambda w, output: os.path.dirname(output[0]),
     shell:
-        "latentvideo --log {log} acquire-mnist --config {CONFIG_FILE} --budget {BUDGET} --out {params.out}"
+        "latentvideo --log {log} acquire-mnist --config {params.cfg} --budget {params.budget} --out {params.out}"
 
 
 rule prepare_digits:
@@ -25,12 +27,14 @@ rule prepare_digits:
         directory(T.DIGITS),
     log:
         "results/logs/prepare_digits.log",
-    params:
-        source=DIGIT_SOURCE,
     conda:
         "../envs/latentvideo.yaml"
+    params:
+        cfg=CONFIG_FILE,
+        budget=BUDGET,
+        source=DIGIT_SOURCE,
     shell:
-        "latentvideo --log {log} prepare-digits --config {CONFIG_FILE} --budget {BUDGET}"
+        "latentvideo --log {log} prepare-digits --config {params.cfg} --budget {params.budget}"
         " --source {params.source} --out {output}"
 
 
@@ -41,10 +45,12 @@ rule make_testset:
         directory("data/processed/{dataset}/test"),
     log:
         "results/logs/make_testset/{dataset}.log",
-    params:
-        test_videos=config["budgets"][BUDGET]["evaluation"]["test_videos"],
     conda:
         "../envs/latentvideo.yaml"
+    params:
+        cfg=CONFIG_FILE,
+        budget=BUDGET,
+        test_videos=config["budgets"][BUDGET]["evaluation"]["test_videos"],
     shell:
-        "latentvideo --log {log} make-testset --config {CONFIG_FILE} --budget {BUDGET}"
+        "latentvideo --log {log} make-testset --config {params.cfg} --budget {params.budget}"
         " --dataset {wildcards.dataset} --digits {input.digits} --out {output}"

@@ -12,14 +12,16 @@ rule evaluate:
         info="results/eval/{experiment}/seed{seed}/eval.json",
     log:
         "results/logs/evaluate/{experiment}-seed{seed}.log",
-    params:
-        evaluation=config["budgets"][BUDGET]["evaluation"],
-        out="results/eval/{experiment}/seed{seed}",
-    threads: 2
     conda:
         "../envs/latentvideo.yaml"
+    threads: 2
+    params:
+        cfg=CONFIG_FILE,
+        budget=BUDGET,
+        evaluation=config["budgets"][BUDGET]["evaluation"],
+        out=lambda w, output: os.path.dirname(output.metrics),
     shell:
-        "latentvideo --log {log} evaluate --config {CONFIG_FILE} --budget {BUDGET}"
+        "latentvideo --log {log} evaluate --config {params.cfg} --budget {params.budget}"
         " --checkpoint {input.checkpoint} --testset {input.testset} --threads {threads}"
         " --out {params.out}"
 
@@ -33,12 +35,14 @@ rule baseline:
         info="results/baselines/{baseline}/{dataset}/eval.json",
     log:
         "results/logs/baseline/{baseline}-{dataset}.log",
-    params:
-        evaluation=config["budgets"][BUDGET]["evaluation"],
-        out="results/baselines/{baseline}/{dataset}",
     conda:
         "../envs/latentvideo.yaml"
+    params:
+        cfg=CONFIG_FILE,
+        budget=BUDGET,
+        evaluation=config["budgets"][BUDGET]["evaluation"],
+        out=lambda w, output: os.path.dirname(output.metrics),
     shell:
-        "latentvideo --log {log} baseline --config {CONFIG_FILE} --budget {BUDGET}"
+        "latentvideo --log {log} baseline --config {params.cfg} --budget {params.budget}"
         " --name {wildcards.baseline} --dataset {wildcards.dataset} --testset {input.testset}"
         " --out {params.out}"

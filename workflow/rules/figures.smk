@@ -22,8 +22,9 @@ rule srvp_fig3_psnr:
         metrics=lambda w, input: T.csv_list(input.metrics),
         train_length=lambda w: config["datasets"][w.dataset]["train_length"],
         kernel=config["kernel"],
+        notebook_dir=lambda w, output: os.path.dirname(output.notebook),
     shell:
-        "papermill {input.notebook} {output.notebook} -k {params.kernel}"
+        "mkdir -p {params.notebook_dir} && papermill {input.notebook} {output.notebook} -k {params.kernel}"
         " -p metrics {params.metrics} -p dataset {wildcards.dataset}"
         " -p train_length {params.train_length} -p out_pdf {output.pdf} -p out_png {output.png}"
         " --no-progress-bar --log-level WARNING 2> {log}"
@@ -45,8 +46,9 @@ rule srvp_fig2_samples:
         samples=lambda w, input: T.csv_list(input.samples),
         labels=T.csv_list(T.experiment_labels(config, "smmnist_stochastic")),
         kernel=config["kernel"],
+        notebook_dir=lambda w, output: os.path.dirname(output.notebook),
     shell:
-        "papermill {input.notebook} {output.notebook} -k {params.kernel}"
+        "mkdir -p {params.notebook_dir} && papermill {input.notebook} {output.notebook} -k {params.kernel}"
         " -p samples {params.samples} -p labels '{params.labels}'"
         " -p out_pdf {output.pdf} -p out_png {output.png}"
         " --no-progress-bar --log-level WARNING 2> {log}"
@@ -69,8 +71,9 @@ rule srvp_table2:
     params:
         metrics=lambda w, input: T.csv_list(input.metrics),
         kernel=config["kernel"],
+        notebook_dir=lambda w, output: os.path.dirname(output.notebook),
     shell:
-        "papermill {input.notebook} {output.notebook} -k {params.kernel}"
+        "mkdir -p {params.notebook_dir} && papermill {input.notebook} {output.notebook} -k {params.kernel}"
         " -p metrics {params.metrics} -p paper_numbers {input.paper}"
         " -p out_md {output.md} -p out_tex {output.tex} -p out_csv {output.csv}"
         " --no-progress-bar --log-level WARNING 2> {log}"

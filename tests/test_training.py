@@ -110,3 +110,46 @@ def test_non_finite_loss_names_the_step_and_keeps_last_good_checkpoint(tmp_path,
     assert state["step"] == 2
     assert all(torch.isfinite(v).all() for v in state["model"].values() if v.is_floating_point())
     assert not (tmp_path / "model.pt").exists()
+
+
+@pytest.mark.e2e
+def test_sigkilled_cli_run_resumes_to_the_same_weights(tmp_path, digits, repo):
+    """Kill a real `latentvideo train` process with SIGKILL after a checkpoint; the rerun resumes from it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import yaml
+
+    from conftest import tool_env
+
+    cfg = yaml.safe_load((repo / "config" / "config.yaml").read_text())
+    cfg["models"]["srvp"]["hyperparameters"]["nf"] = 16
+    cfg["budgets"]["smoke"]["training"]["default"].update(steps=40, checkpoint_every=5, lr_decay_steps=10)
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
+
+    def cmd(out):
+        return [sys.executable, "-m", "latentvideo.cli", "train", "--config", str(tmp_path / "config.yaml"),
+                "--budget", "smoke", "--experiment", "srvp-smmnist_stochastic", "--seed", "0", "--digits",
+                str(digits), "--threads", "1", "--no-progress", "--out", str(out)]
+
+    subprocess.run(cmd(tmp_path / "ref"), check=True, env=tool_env(), capture_output=True)
+    proc = subprocess.Popen(cmd(tmp_path / "run"), env=tool_env(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    ckpt = tmp_path / "run" / "checkpoints" / "last.pt"
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None:
+        if ckpt.exists() and checkpoint.load(ckpt)["step"] >= 10:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run finished before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    killed_at = checkpoint.load(ckpt)["step"]
+    assert 10 <= killed_at < 40 and not (tmp_path / "run" / "model.pt").exists()
+    subprocess.run(cmd(tmp_path / "run"), check=True, env=tool_env(), capture_output=True)
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["resumed_from"] == killed_at
+    a, b = checkpoint.load(tmp_path / "ref" / "model.pt"), checkpoint.load(tmp_path / "run" / "model.pt")
+    assert all(torch.equal(a["model"][k], b["model"][k]) for k in a["model"])

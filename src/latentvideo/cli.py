@@ -69,9 +69,8 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     from latentvideo.evaluation.driver import evaluate_model
 
     cfg = _cfg(args)
-    summary = evaluate_model(args.checkpoint, args.testset, config.budget_of(cfg)["evaluation"], args.out,
-                             device=args.device, threads=args.threads)
-    _print_summary(f"{args.checkpoint} (budget {cfg['budget']})", summary)
+    evaluate_model(args.checkpoint, args.testset, config.budget_of(cfg)["evaluation"], args.out,
+                   device=args.device, threads=args.threads)
 
 
 def cmd_baseline(args: argparse.Namespace) -> None:
@@ -79,14 +78,8 @@ def cmd_baseline(args: argparse.Namespace) -> None:
     from latentvideo.evaluation.driver import evaluate_baseline
 
     cfg = _cfg(args)
-    summary = evaluate_baseline(args.name, args.dataset, cfg["datasets"][args.dataset], cfg["budget"],
-                                config.budget_of(cfg)["evaluation"], args.testset, args.out)
-    _print_summary(f"baseline {args.name} on {args.dataset} (budget {cfg['budget']})", summary)
-
-
-def _print_summary(what: str, summary: dict) -> None:
-    for metric, (mean, ci) in summary.items():
-        print(f"{what}: {metric} = {mean:.4f} ± {ci:.4f} (95% CI over videos)")
+    evaluate_baseline(args.name, args.dataset, cfg["datasets"][args.dataset], cfg["budget"],
+                      config.budget_of(cfg)["evaluation"], args.testset, args.out)
 
 
 def cmd_export_dvc(args: argparse.Namespace) -> None:

@@ -38,49 +38,48 @@ def _intersection(a: float, b: float, lim: float, lo: float, hi: float, axis_x: 
 
 
 def _resolve_collisions(sx, sy, dx, dy, x_max, y_max, spec: MovingMNISTSpec, rng: np.random.Generator):
-    """Bring a position that left the frame back inside by bouncing on walls; returns (sx, sy, dx, dy)."""
-    left, top, right, bottom = sx < -EPS, sy < -EPS, sx > x_max + EPS, sy > y_max + EPS
-    while left or right or top or bottom:
+    """Bring a position that left the frame back inside by bouncing on walls; returns (sx, sy, dx, dy).
+
+    Walls are x = 0 ("left"), x = x_max ("right"), y = 0 ("top") and y = y_max ("bottom"), x being the row.
+    """
+    # (name, wall coordinate, wall is an x-wall, extent of the other axis)
+    walls = (("left", 0.0, True, y_max), ("right", float(x_max), True, y_max),
+             ("top", 0.0, False, x_max), ("bottom", float(y_max), False, x_max))
+
+    def crossed(sx: float, sy: float) -> dict[str, bool]:
+        return {"left": sx < -EPS, "right": sx > x_max + EPS, "top": sy < -EPS, "bottom": sy > y_max + EPS}
+
+    hit = crossed(sx, sy)
+    while any(hit.values()):
         if dx == 0:
-            cx, cy = (sx, 0.0) if top else (sx, float(y_max))
+            cx, cy = (sx, 0.0) if hit["top"] else (sx, float(y_max))
         elif dy == 0:
-            cx, cy = (0.0, sy) if left else (float(x_max), sy)
+            cx, cy = (0.0, sy) if hit["left"] else (float(x_max), sy)
         else:
             a = dy / dx
             b = sy - a * sx
             cx = cy = None
-            if left:
-                left, point = _intersection(a, b, 0.0, 0.0, y_max, axis_x=True)
-                if left:
-                    cx, cy = point
-            if right:
-                right, point = _intersection(a, b, float(x_max), 0.0, y_max, axis_x=True)
-                if right:
-                    cx, cy = point
-            if top:
-                top, point = _intersection(a, b, 0.0, 0.0, x_max, axis_x=False)
-                if top:
-                    cx, cy = point
-            if bottom:
-                bottom, point = _intersection(a, b, float(y_max), 0.0, x_max, axis_x=False)
-                if bottom:
-                    cx, cy = point
+            for name, lim, axis_x, hi in walls:  # in SRVP's order: the last valid intersection wins
+                if hit[name]:
+                    hit[name], point = _intersection(a, b, lim, 0.0, hi, axis_x)
+                    if hit[name]:
+                        cx, cy = point
             if cx is None:  # numerically impossible for a step that started inside the frame
                 raise RuntimeError(f"no wall intersection for position ({sx}, {sy}) velocity ({dx}, {dy})")
         remaining = (sx - cx) / dx if dx != 0 else (sy - cy) / dy  # fraction of the step left after the wall
         if not spec.deterministic:
             dx = int(rng.integers(-spec.max_speed, spec.max_speed + 1))
             dy = int(rng.integers(-spec.max_speed, spec.max_speed + 1))
-        if left:
+        if hit["left"]:
             dx = abs(dx)
-        if right:
+        if hit["right"]:
             dx = -abs(dx)
-        if top:
+        if hit["top"]:
             dy = abs(dy)
-        if bottom:
+        if hit["bottom"]:
             dy = -abs(dy)
         sx, sy = cx + dx * remaining, cy + dy * remaining
-        left, top, right, bottom = sx < -EPS, sy < -EPS, sx > x_max + EPS, sy > y_max + EPS
+        hit = crossed(sx, sy)
     return sx, sy, dx, dy
 
 

@@ -67,8 +67,9 @@ def evaluate_sampler(sampler: Sampler, testset: str | Path, cond_frames: int, ev
     with atomic_path(out_dir / "metrics.csv") as tmp:
         frame.to_csv(tmp, index=False)
     summary = {r["metric"]: (r["value"], r["ci95"]) for r in rows if r["t"] == "mean"}
-    budget = (f"budget {meta['budget']}: {meta['train_steps']} steps x batch {meta['batch_size']}, "
-              f"{len(videos)} test videos, best of {evaluation['samples']}, digits {meta['digit_source']}")
+    trained = "" if meta["paper"] == "reference" else f"{meta['train_steps']} steps x batch {meta['batch_size']}, "
+    budget = (f"budget {meta['budget']}: {trained}{len(videos)} test videos, best of {evaluation['samples']}, "
+              f"digits {meta['digit_source']}")
     for metric, (mean, ci) in summary.items():
         print(f"[latentvideo] {meta['label']} on {meta['dataset']}: {metric} = {mean:.4f} ± {ci:.4f} "
               f"(95% CI over videos; {budget})")

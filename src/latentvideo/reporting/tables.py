@@ -62,11 +62,11 @@ def comparison_table(metrics: pd.DataFrame, paper_numbers: dict[str, Any], datas
 
 def budget_note(metrics: pd.DataFrame) -> str:
     """The budget(s) behind our numbers, one clause per experiment family."""
-    means = metrics[metrics["t"] == "mean"].drop_duplicates(["experiment", "seed"])
+    means = metrics[(metrics["t"] == "mean") & (metrics["paper"] != "reference")].drop_duplicates(["experiment", "seed"])
+    if means.empty:
+        return "Ours: reference baselines only (no trained model in these metric files)."
     parts = []
     for _, r in means.iterrows():
-        if r["paper"] == "reference":
-            continue
         parts.append(f"{r['label']} on {r['dataset']}: {r['train_steps']} steps x batch {r['batch_size']}, "
                      f"seed {r['seed']}")
     first = means.iloc[0]

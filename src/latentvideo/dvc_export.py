@@ -8,6 +8,7 @@ through its ``params:`` rerun trigger). Uses the API of the pinned Snakemake (9.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -28,10 +29,18 @@ class PlannedJob(NamedTuple):
 
 def planned_jobs(budget: str, snakefile: str | Path = "Snakefile") -> list[PlannedJob]:
     """All jobs Snakemake would run from scratch for ``budget`` (``--forceall``), excluding ``all``."""
+    snakefile = Path(snakefile).resolve()
+    cwd = os.getcwd()  # Snakemake changes into the workdir; give the caller its directory back
+    try:
+        return _planned_jobs(budget, snakefile)
+    finally:
+        os.chdir(cwd)
+
+
+def _planned_jobs(budget: str, snakefile: Path) -> list[PlannedJob]:
     from snakemake.api import SnakemakeApi
     from snakemake.settings.types import ConfigSettings, DAGSettings, OutputSettings, Quietness, ResourceSettings
 
-    snakefile = Path(snakefile).resolve()
     with SnakemakeApi(OutputSettings(quiet={Quietness.ALL})) as api:
         workflow_api = api.workflow(
             resource_settings=ResourceSettings(cores=SNAKEMAKE_THREADS),

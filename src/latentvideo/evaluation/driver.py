@@ -107,9 +107,9 @@ def evaluate_baseline(name: str, dataset_name: str, dataset: dict[str, Any], bud
     if name not in BASELINES:
         raise ValueError(f"unknown baseline {name!r}; known: {sorted(BASELINES)}")
     source = read_manifest(testset)["provenance"]["digit_source"]
-    fake = {"paper": "reference", "experiment": f"{name}-{dataset_name}", "label": BASELINE_LABELS[name],
+    reference = {"paper": "reference", "experiment": f"{name}-{dataset_name}", "label": BASELINE_LABELS[name],
             "model": name, "variant": "-",
             "dataset_name": dataset_name, "budget": budget, "evaluation": {**evaluation, "samples": 1}}
-    meta = _meta(fake, "-", source, 0, 0)
+    meta = _meta(reference, "-", source, 0, 0)
     return evaluate_sampler(BASELINES[name], testset, dataset["cond_frames"], {**evaluation, "samples": 1}, meta,
                             out_dir, torch.device("cpu"))

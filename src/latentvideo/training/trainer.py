@@ -111,7 +111,8 @@ def train(settings: dict[str, Any], seed: int, digits_dir: str | Path, out_dir: 
     start = 0
     if ckpt_path.exists():
         state = checkpoint.load(ckpt_path, map_location=dev)
-        if state["settings"] == settings and state["seed"] == seed:
+        same_data = state.get("digits_sha256") == digits_manifest["sha256"]
+        if state["settings"] == settings and state["seed"] == seed and same_data:
             model.load_state_dict(state["model"])
             optimizer.load_state_dict(state["optimizer"])
             scheduler.load_state_dict(state["scheduler"])
@@ -119,7 +120,8 @@ def train(settings: dict[str, Any], seed: int, digits_dir: str | Path, out_dir: 
             start = int(state["step"])
             log.info("resuming %s seed %d from step %d (%s)", settings["experiment"], seed, start, ckpt_path)
         else:
-            log.warning("ignoring %s: it was written with different settings; training from step 0", ckpt_path)
+            log.warning("ignoring %s: it was written with different settings, seed or digits; training from step 0",
+                        ckpt_path)
     lines = _read_log(log_path, start)
     write_text(log_path, "".join(line + "\n" for line in lines))
 
@@ -139,7 +141,7 @@ def train(settings: dict[str, Any], seed: int, digits_dir: str | Path, out_dir: 
     def save_state(step: int, path: Path) -> None:
         checkpoint.save(path, model=model.state_dict(), optimizer=optimizer.state_dict(),
                         scheduler=scheduler.state_dict(), rng=checkpoint.rng_state(), step=step, seed=seed,
-                        settings=settings)
+                        settings=settings, digits_sha256=digits_manifest["sha256"])
 
     bar = tqdm(total=t_cfg["steps"], initial=start, disable=not progress, mininterval=2.0, file=sys.stderr,
                desc=settings["experiment"])
@@ -179,7 +181,7 @@ def train(settings: dict[str, Any], seed: int, digits_dir: str | Path, out_dir: 
         "settings": settings, "seed": seed, "device": str(dev), "steps": t_cfg["steps"], "resumed_from": start,
         "wall_seconds_this_session": round(time.time() - t0, 2), "digit_source": digits.source,
         "digits_manifest_sha256": sha256_file(Path(digits_dir) / "manifest.json"),
-        "digits_npz_sha256": digits_manifest.get("sha256"), "budget": budget_summary(settings),
+        "digits_npz_sha256": digits_manifest["sha256"], "budget": budget_summary(settings),
         "provenance": provenance.collect(),
     })
     return final

@@ -26,7 +26,8 @@ def _fmt(metric: str, mean: float, ci: float) -> str:
 def comparison_table(metrics: pd.DataFrame, paper_numbers: dict[str, Any], datasets: list[str],
                      metric_names: tuple[str, ...] = ("psnr", "ssim")) -> pd.DataFrame:
     """One row per method (ours, the paper's rows, baselines); per dataset and metric an "ours" and a
-    "paper" column. Cells we could not compute say why; seeds are averaged (the CI is over videos)."""
+    "paper" column. Cells we could not compute say why. With several seeds, a cell shows the mean over seeds
+    of each seed's mean and of its CI half-width (each CI is over test videos)."""
     means = metrics[metrics["t"] == "mean"]
     rows: list[dict[str, Any]] = []
     budgets = sorted(means["budget"].unique())
@@ -71,8 +72,7 @@ def budget_note(metrics: pd.DataFrame) -> str:
                      f"seed {r['seed']}")
     first = means.iloc[0]
     return (f"Ours: budget '{first['budget']}', best of {first['samples']} samples on {first['test_videos']} test "
-            f"videos (digits: {first['digit_source']}); " + "; ".join(parts)
-            + ". Paper: best of 100 samples, 1.1M / 0.9M steps (SRVP), 180k steps (SVG).")
+            f"videos (digits: {first['digit_source']}); " + "; ".join(parts) + ".")
 
 
 def short_budget(metrics: pd.DataFrame, dataset: str) -> str:

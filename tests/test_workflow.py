@@ -6,7 +6,6 @@ import re
 import shutil
 import time
 from collections import Counter
-from pathlib import Path
 
 import pandas as pd
 import pytest

@@ -38,7 +38,6 @@ def evaluate_sampler(sampler: Sampler, testset: str | Path, cond_frames: int, ev
     videos = read_videos(testset, limit=evaluation["test_videos"], verify=True)
     if len(videos) < evaluation["test_videos"]:
         raise ValueError(f"{testset} holds {len(videos)} videos, the budget asks for {evaluation['test_videos']}")
-    n_future = videos.shape[1] - cond_frames
     psnr_all, ssim_all, saved = [], [], {"cond": [], "truth": [], "best_psnr": [], "first_sample": []}
     n_saved = 0
     for start in range(0, len(videos), evaluation["batch_size"]):

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from latentvideo.models.dcgan64 import DCGANDecoder, DCGANEncoder, init_dcgan_weights
-from latentvideo.models.gaussian import DiagGaussian, kl_divergence, standard_normal_like
+from latentvideo.models.gaussian import kl_divergence, standard_normal_like
 from latentvideo.models.recurrent import DeterministicLSTM, GaussianLSTM
 
 

@@ -1,54 +1,54 @@
-"""Model registry: a name in config -> (config dataclass, model class). Adding a model = one module + one entry."""
+"""Model registry: every module of this package may declare ``MODELS = {name: ModelSpec(...)}``.
+
+Adding a model is one module (with its ``MODELS``) plus one entry under ``models:`` in the config.
+Modules are discovered when a model is first looked up, not when this package is imported.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+import importlib
+import pkgutil
+from collections.abc import Mapping
 from typing import Any
 
 from torch import nn
 
-from latentvideo.models.srvp import SRVP, SRVPConfig
-from latentvideo.models.svg import SVG, SVGConfig
+from latentvideo.models.spec import ModelSpec
 
 
-def _svg_lp(**kw: Any) -> SVG:
-    return SVG(SVGConfig(learned_prior=True, **kw))
+def registered_models() -> dict[str, ModelSpec]:
+    """Collect ``MODELS`` from every module of ``latentvideo.models``; a name declared twice is an error."""
+    import latentvideo.models as package
 
-
-def _svg_fp(**kw: Any) -> SVG:
-    return SVG(SVGConfig(learned_prior=False, **kw))
-
-
-def _srvp(**kw: Any) -> SRVP:
-    return SRVP(SRVPConfig(**kw))
-
-
-_REGISTRY: dict[str, tuple[Callable[..., nn.Module], type]] = {
-    "srvp": (_srvp, SRVPConfig),
-    "svg_lp": (_svg_lp, SVGConfig),
-    "svg_fp": (_svg_fp, SVGConfig),
-}
+    specs: dict[str, ModelSpec] = {}
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        for name, spec in getattr(module, "MODELS", {}).items():
+            if name in specs:
+                raise ValueError(f"model {name!r} is declared twice (second time in {module.__name__})")
+            specs[name] = spec
+    return specs
 
 
 def model_names() -> list[str]:
-    return sorted(_REGISTRY)
+    return sorted(registered_models())
 
 
 def hyperparameter_names(name: str) -> set[str]:
-    """The keyword arguments a registered model accepts (its config dataclass fields)."""
-    fields = {f.name for f in dataclasses.fields(_REGISTRY[name][1])}
-    return fields - {"learned_prior"} if name.startswith("svg") else fields
+    """The keyword arguments a registered model accepts (its config dataclass fields not fixed by the name)."""
+    spec = registered_models()[name]
+    return {f.name for f in dataclasses.fields(spec.config_class)} - set(spec.fixed)
 
 
 def build_model(name: str, hyperparameters: Mapping[str, Any]) -> nn.Module:
     """Build model ``name`` from its hyper-parameters; unknown names or keys raise a ValueError naming them."""
-    if name not in _REGISTRY:
-        raise ValueError(f"unknown model {name!r}; registered models: {', '.join(model_names())}")
+    specs = registered_models()
+    if name not in specs:
+        raise ValueError(f"unknown model {name!r}; registered models: {', '.join(sorted(specs))}")
     unknown = set(hyperparameters) - hyperparameter_names(name)
     if unknown:
         raise ValueError(
             f"model {name!r} has no hyper-parameter(s) {sorted(unknown)}; accepted: {sorted(hyperparameter_names(name))}"
         )
-    factory, _ = _REGISTRY[name]
-    return factory(**hyperparameters)
+    return specs[name].build(**hyperparameters)

@@ -25,6 +25,7 @@ from latentvideo.models.gaussian import (
     standard_normal_like,
 )
 from latentvideo.models.mlp import make_mlp
+from latentvideo.models.spec import ModelSpec
 
 
 @dataclass(frozen=True)
@@ -248,3 +249,6 @@ class SRVP(nn.Module):
         frames = self.decode(w, torch.stack(future), skip)  # (n_future, B*S, C, H, W)
         frames = frames.view(n_future, b, n_samples, *frames.shape[2:])
         return frames.permute(2, 0, 1, 3, 4, 5).contiguous()
+
+
+MODELS = {"srvp": ModelSpec(SRVP, SRVPConfig)}

@@ -18,6 +18,7 @@ from torch import nn
 from latentvideo.models.dcgan64 import DCGANDecoder, DCGANEncoder, init_dcgan_weights
 from latentvideo.models.gaussian import kl_divergence, standard_normal_like
 from latentvideo.models.recurrent import DeterministicLSTM, GaussianLSTM
+from latentvideo.models.spec import ModelSpec
 
 
 @dataclass(frozen=True)
@@ -131,3 +132,9 @@ class SVG(nn.Module):
                 future.append(x_in)
         frames = torch.stack(future).view(n_future, b, n_samples, *cond.shape[2:])
         return frames.permute(2, 0, 1, 3, 4, 5).contiguous()
+
+
+MODELS = {
+    "svg_lp": ModelSpec(SVG, SVGConfig, {"learned_prior": True}),
+    "svg_fp": ModelSpec(SVG, SVGConfig, {"learned_prior": False}),
+}

@@ -84,7 +84,7 @@ def short_budget(metrics: pd.DataFrame, dataset: str) -> str:
     trained = ", ".join(f"{r['label']} {r['train_steps']} steps x batch {r['batch_size']}" for _, r in sel.iterrows())
     first = sel.iloc[0]
     return (f"Ours, budget '{first['budget']}': {trained}; best of {first['samples']} samples, "
-            f"{first['test_videos']} test videos")
+            f"{first['test_videos']} test videos, {first['digit_source']} digits")
 
 
 def write_table(table: pd.DataFrame, note: str, out_md: str | Path, out_tex: str | Path, out_csv: str | Path) -> None:

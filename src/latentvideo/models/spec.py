@@ -1,0 +1,24 @@
+"""How a model module declares the models it provides (see :mod:`latentvideo.models.registry`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from torch import nn
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A registered model: its class, its hyper-parameter dataclass, and fields fixed by the name.
+
+    ``build(**hyperparameters)`` = ``model_class(config_class(**fixed, **hyperparameters))``.
+    """
+
+    model_class: type[nn.Module]
+    config_class: type
+    fixed: Mapping[str, Any] = field(default_factory=dict)
+
+    def build(self, **hyperparameters: Any) -> nn.Module:
+        return self.model_class(self.config_class(**self.fixed, **hyperparameters))

@@ -15,7 +15,7 @@ import jsonschema
 import yaml
 
 from latentvideo.data.digits import MNIST_FILES
-from latentvideo.models.registry import hyperparameter_names, model_names
+from latentvideo.models.registry import registered_models
 
 SCHEMA_NAME = "schemas/config.schema.yaml"
 TRAINING_DEFAULTS = {"checkpoint_every": 1000, "log_every": 10, "val_every": 1000, "val_videos": 16,
@@ -58,20 +58,21 @@ def validate(cfg: Mapping[str, Any]) -> None:
 
 def _check_references(cfg: Mapping[str, Any]) -> None:
     problems = []
-    registered = set(model_names())
+    registered = registered_models()
+    accepted = {name: spec.hyperparameter_names() for name, spec in registered.items()}
     for name, model in cfg["models"].items():
         if name not in registered:
             problems.append(f"models.{name}: no such registered model (registered: {sorted(registered)})")
             continue
-        unknown = set(model["hyperparameters"]) - hyperparameter_names(name)
+        unknown = set(model["hyperparameters"]) - accepted[name]
         if unknown:
             problems.append(f"models.{name}.hyperparameters: unknown key(s) {sorted(unknown)}; "
-                            f"accepted: {sorted(hyperparameter_names(name))}")
+                            f"accepted: {sorted(accepted[name])}")
     for name, exp in cfg["experiments"].items():
         if exp["model"] not in cfg["models"]:
             problems.append(f"experiments.{name}.model: {exp['model']!r} is not under models")
-        elif set(exp.get("hyperparameters", {})) - hyperparameter_names(exp["model"]):
-            bad = sorted(set(exp["hyperparameters"]) - hyperparameter_names(exp["model"]))
+        elif exp["model"] in accepted and set(exp.get("hyperparameters", {})) - accepted[exp["model"]]:
+            bad = sorted(set(exp["hyperparameters"]) - accepted[exp["model"]])
             problems.append(f"experiments.{name}.hyperparameters: unknown key(s) {bad}")
         if exp["dataset"] not in cfg["datasets"]:
             problems.append(f"experiments.{name}.dataset: {exp['dataset']!r} is not under datasets")

@@ -37,19 +37,15 @@ def _intersection(a: float, b: float, lim: float, lo: float, hi: float, axis_x: 
     return (lo - EPS <= other <= hi + EPS), (other, lim)
 
 
+def _crossed(sx: float, sy: float, x_max: float, y_max: float) -> dict[str, bool]:
+    """Which walls the position lies beyond: x = 0 ("left"), x = x_max ("right"), y = 0 ("top"), y = y_max
+    ("bottom"), x being the row."""
+    return {"left": sx < -EPS, "right": sx > x_max + EPS, "top": sy < -EPS, "bottom": sy > y_max + EPS}
+
+
 def _resolve_collisions(sx, sy, dx, dy, x_max, y_max, spec: MovingMNISTSpec, rng: np.random.Generator):
-    """Bring a position that left the frame back inside by bouncing on walls; returns (sx, sy, dx, dy).
-
-    Walls are x = 0 ("left"), x = x_max ("right"), y = 0 ("top") and y = y_max ("bottom"), x being the row.
-    """
-    # (name, wall coordinate, wall is an x-wall, extent of the other axis)
-    walls = (("left", 0.0, True, y_max), ("right", float(x_max), True, y_max),
-             ("top", 0.0, False, x_max), ("bottom", float(y_max), False, x_max))
-
-    def crossed(sx: float, sy: float) -> dict[str, bool]:
-        return {"left": sx < -EPS, "right": sx > x_max + EPS, "top": sy < -EPS, "bottom": sy > y_max + EPS}
-
-    hit = crossed(sx, sy)
+    """Bring a position that left the frame back inside by bouncing on walls; returns (sx, sy, dx, dy)."""
+    hit = _crossed(sx, sy, x_max, y_max)
     while any(hit.values()):
         if dx == 0:
             cx, cy = (sx, 0.0) if hit["top"] else (sx, float(y_max))
@@ -59,7 +55,11 @@ def _resolve_collisions(sx, sy, dx, dy, x_max, y_max, spec: MovingMNISTSpec, rng
             a = dy / dx
             b = sy - a * sx
             cx = cy = None
-            for name, lim, axis_x, hi in walls:  # in SRVP's order: the last valid intersection wins
+            # (name, wall coordinate, wall is an x-wall, extent of the other axis), in SRVP's order:
+            # the last valid intersection wins
+            walls = (("left", 0.0, True, y_max), ("right", float(x_max), True, y_max),
+                     ("top", 0.0, False, x_max), ("bottom", float(y_max), False, x_max))
+            for name, lim, axis_x, hi in walls:
                 if hit[name]:
                     hit[name], point = _intersection(a, b, lim, 0.0, hi, axis_x)
                     if hit[name]:
@@ -79,7 +79,7 @@ def _resolve_collisions(sx, sy, dx, dy, x_max, y_max, spec: MovingMNISTSpec, rng
         if hit["bottom"]:
             dy = -abs(dy)
         sx, sy = cx + dx * remaining, cy + dy * remaining
-        hit = crossed(sx, sy)
+        hit = _crossed(sx, sy, x_max, y_max)
     return sx, sy, dx, dy
 
 

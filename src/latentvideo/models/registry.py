@@ -6,7 +6,6 @@ Modules are discovered when a model is first looked up, not when this package is
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 import pkgutil
 from collections.abc import Mapping
@@ -37,8 +36,7 @@ def model_names() -> list[str]:
 
 def hyperparameter_names(name: str) -> set[str]:
     """The keyword arguments a registered model accepts (its config dataclass fields not fixed by the name)."""
-    spec = registered_models()[name]
-    return {f.name for f in dataclasses.fields(spec.config_class)} - set(spec.fixed)
+    return registered_models()[name].hyperparameter_names()
 
 
 def build_model(name: str, hyperparameters: Mapping[str, Any]) -> nn.Module:
@@ -46,9 +44,8 @@ def build_model(name: str, hyperparameters: Mapping[str, Any]) -> nn.Module:
     specs = registered_models()
     if name not in specs:
         raise ValueError(f"unknown model {name!r}; registered models: {', '.join(sorted(specs))}")
-    unknown = set(hyperparameters) - hyperparameter_names(name)
+    accepted = specs[name].hyperparameter_names()
+    unknown = set(hyperparameters) - accepted
     if unknown:
-        raise ValueError(
-            f"model {name!r} has no hyper-parameter(s) {sorted(unknown)}; accepted: {sorted(hyperparameter_names(name))}"
-        )
+        raise ValueError(f"model {name!r} has no hyper-parameter(s) {sorted(unknown)}; accepted: {sorted(accepted)}")
     return specs[name].build(**hyperparameters)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from torch import nn
@@ -19,6 +19,10 @@ class ModelSpec:
     model_class: type[nn.Module]
     config_class: type
     fixed: Mapping[str, Any] = field(default_factory=dict)
+
+    def hyperparameter_names(self) -> set[str]:
+        """The keyword arguments this model accepts: its config fields not fixed by the name."""
+        return {f.name for f in fields(self.config_class)} - set(self.fixed)
 
     def build(self, **hyperparameters: Any) -> nn.Module:
         return self.model_class(self.config_class(**self.fixed, **hyperparameters))

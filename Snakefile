@@ -21,6 +21,7 @@ wildcard_constraints:
     experiment="|".join(config["experiments"]),
     dataset="|".join(config["datasets"]),
     baseline="|".join(config["baselines"]),
+    raw="|".join(lvconfig.enabled_raw_datasets(config)) or "no-raw-dataset-enabled",
     seed=r"\d+",
 
 

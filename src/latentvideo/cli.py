@@ -54,6 +54,26 @@ def cmd_make_testset(args: argparse.Namespace) -> None:
     print(f"{args.dataset}: test set {manifest['shape']} -> {args.out}")
 
 
+def cmd_acquire(args: argparse.Namespace) -> None:
+    from latentvideo.data.raw_datasets import acquire
+
+    inv = acquire(args.dataset, _cfg(args)["raw_data"][args.dataset], args.out)
+    size = sum(f["size"] for f in inv["files"].values())
+    print(f"{args.dataset}: {len(inv['files'])} raw file(s), {size / 1e6:.1f} MB in {inv['dir']} "
+          f"({inv['kind']}) -> {args.out}")
+
+
+def cmd_preprocess(args: argparse.Namespace) -> None:
+    from latentvideo.data.raw_datasets import preprocess
+
+    manifest = preprocess(args.dataset, _cfg(args)["raw_data"][args.dataset], args.inventory, args.out,
+                          workers=args.workers)
+    print(f"{args.dataset} ({manifest['protocol_version']}, {manifest['seconds']} s, {args.workers} worker(s)) "
+          f"-> {args.out}")
+    for split, info in manifest["splits"].items():
+        print(f"  {split}: {info}")
+
+
 def cmd_train(args: argparse.Namespace) -> None:
     from latentvideo import config
     from latentvideo.training.trainer import train
@@ -126,6 +146,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_make_testset)
 
+    p = sub.add_parser("acquire", help="download a raw dataset (resume + sha256) or check its manual placement; "
+                                       "writes its inventory")
+    _common(p)
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--out", required=True, help="inventory JSON to write")
+    p.set_defaults(func=cmd_acquire)
+
+    p = sub.add_parser("preprocess", help="raw dataset -> uint8 shards + manifest per split")
+    _common(p)
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--inventory", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--workers", type=int, default=1, help="processes for decoding / resizing")
+    p.set_defaults(func=cmd_preprocess)
+
     for name, func, help_ in (("train", cmd_train, "train one experiment x seed (resumes from its checkpoint)"),
                               ("evaluate", cmd_evaluate, "best-of-N evaluation of a trained checkpoint")):
         p = sub.add_parser(name, help=help_)
@@ -188,10 +223,13 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s")
     from latentvideo.config import ConfigError
+    from latentvideo.data.acquire import ChecksumError
+    from latentvideo.data.raw_datasets import RawDataMissingError
+    from latentvideo.data.raw_sources import CorruptMemberError, UnsafeMemberError
 
     try:
         args.func(args)
-    except ConfigError as err:
+    except (ConfigError, ChecksumError, RawDataMissingError, CorruptMemberError, UnsafeMemberError) as err:
         sys.exit(f"latentvideo: {err}")
 
 

@@ -83,6 +83,11 @@ def _check_references(cfg: Mapping[str, Any]) -> None:
         for key in budget["training"]:
             if key != "default" and key not in budget["experiments"]:
                 problems.append(f"budgets.{bname}.training.{key}: not an experiment of this budget")
+    for name, entry in cfg["raw_data"].items():
+        kind = entry["acquisition"]["kind"]
+        needs = {"download": "files", "substitute": "substitute"}.get(kind)
+        if needs and needs not in entry["acquisition"]:
+            problems.append(f"raw_data.{name}.acquisition: kind {kind} needs `{needs}`")
     if cfg["budget"] not in cfg["budgets"]:
         problems.append(f"budget: {cfg['budget']!r} is not one of {sorted(cfg['budgets'])}")
     if problems:
@@ -164,3 +169,8 @@ def check_forwardable(cfg: Mapping[str, Any], path: str | Path) -> None:
         raise ConfigError(
             f"overrides of {differing} would not reach the jobs, which read {path} and get only --budget; "
             f"change {path} instead (only `budget` may be set with --config)")
+
+
+def enabled_raw_datasets(cfg: Mapping[str, Any]) -> list[str]:
+    """Names under ``raw_data`` with ``enabled: true``, in config order."""
+    return [name for name, entry in cfg["raw_data"].items() if entry["enabled"]]

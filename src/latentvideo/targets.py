@@ -68,9 +68,22 @@ TABLE2 = {"md": "results/tables/srvp2020_table2.md", "tex": "results/tables/srvp
           "csv": "results/tables/srvp2020_table2.csv"}
 
 
+def raw_inventory(name: str) -> str:
+    return f"data/raw/{name}.inventory.json"
+
+
+def processed(name: str) -> str:
+    return f"data/processed/{name}"
+
+
+def raw_targets(cfg: Mapping[str, Any]) -> list[str]:
+    """The processed directory of every enabled raw dataset."""
+    return [processed(n) for n, entry in cfg["raw_data"].items() if entry["enabled"]]
+
+
 def final_targets(cfg: Mapping[str, Any]) -> list[str]:
     """Everything ``snakemake`` builds by default for the configured budget."""
-    out = [*FIG2.values(), *TABLE2.values()]
+    out = [*FIG2.values(), *TABLE2.values(), *raw_targets(cfg)]
     for d in datasets(cfg):
         out += fig3(d).values()
     return out

@@ -31,15 +31,17 @@ def verify(path: str | Path, expected: str, algorithm: str = "sha256") -> None:
         raise ChecksumError(f"{path}: {algorithm} mismatch: expected {expected}, got {actual}")
 
 
-def download(url: str, dest: str | Path, sha256: str, timeout: float = 60.0) -> Path:
+def download(url: str, dest: str | Path, sha256: str | None, timeout: float = 60.0) -> Path:
     """Fetch ``url`` to ``dest``, resuming a partial ``dest.part``, and verify its sha256.
 
     The file appears at ``dest`` only once verified. A file already at ``dest`` is verified, not refetched.
-    A corrupt download is removed and reported with both checksums.
+    A corrupt download is removed and reported with both checksums. ``sha256=None`` (no published sum
+    to pin) accepts the completed download; the caller reports its sum.
     """
     dest = Path(dest)
     if dest.exists():
-        verify(dest, sha256)
+        if sha256 is not None:
+            verify(dest, sha256)
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
@@ -54,7 +56,8 @@ def download(url: str, dest: str | Path, sha256: str, timeout: float = 60.0) -> 
             for block in iter(lambda: response.read(1 << 20), b""):
                 fh.write(block)
     try:
-        verify(part, sha256)
+        if sha256 is not None:
+            verify(part, sha256)
     except ChecksumError as err:
         part.unlink()
         raise ChecksumError(f"{dest.name} downloaded from {url}: {err}") from None

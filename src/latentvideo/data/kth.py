@@ -48,8 +48,7 @@ def _decode(job: tuple[str, bytes, Mapping[str, Any]]) -> np.ndarray:
 
 
 def _videos(raw_dir: Path) -> list[Member]:
-    members = [m for m in find_members(raw_dir, "person*_*_d*_uncomp.avi")]
-    return sorted(members, key=lambda m: m.basename)
+    return sorted(find_members(raw_dir, "person*_*_d*_uncomp.avi"), key=lambda m: m.basename)
 
 
 def preprocess(raw_dir: Path, protocol: Mapping[str, Any], out: Path, workers: int) -> dict[str, Any]:

@@ -65,19 +65,21 @@ def download(url: str, dest: str | Path, sha256: str | None, timeout: float = 60
     return dest
 
 
+def download_first(urls: list[str], dest: str | Path, sha256: str | None) -> Path:
+    """Download ``dest`` from the first of ``urls`` that answers (network errors try the next one;
+    a checksum mismatch stops at once)."""
+    errors = []
+    for url in urls:
+        try:
+            return download(url, dest, sha256)
+        except ChecksumError:
+            raise
+        except OSError as err:  # network errors: try the next mirror
+            errors.append(f"{url}: {err}")
+    raise RuntimeError(f"could not download {Path(dest).name}; tried: " + "; ".join(errors))
+
+
 def acquire_files(base_urls: list[str], files: Mapping[str, str], out_dir: str | Path) -> list[Path]:
     """Download each ``name -> sha256`` in ``files`` from the first mirror in ``base_urls`` that works."""
-    out: list[Path] = []
-    for name, sha in files.items():
-        errors = []
-        for base in base_urls:
-            try:
-                out.append(download(base.rstrip("/") + "/" + name, Path(out_dir) / name, sha))
-                break
-            except ChecksumError:
-                raise
-            except OSError as err:  # network errors: try the next mirror
-                errors.append(f"{base}: {err}")
-        else:
-            raise RuntimeError(f"could not download {name}; tried: " + "; ".join(errors))
-    return out
+    return [download_first([base.rstrip("/") + "/" + name for base in base_urls], Path(out_dir) / name, sha)
+            for name, sha in files.items()]

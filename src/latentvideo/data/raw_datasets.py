@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from latentvideo.atomic import atomic_dir, sha256_file, write_json
-from latentvideo.data.acquire import ChecksumError, download
+from latentvideo.data.acquire import ChecksumError, download_first
 from latentvideo.data.raw_sources import find_members
 
 log = logging.getLogger(__name__)
@@ -106,19 +106,10 @@ def acquire(name: str, entry: Mapping[str, Any], out: str | Path) -> dict[str, A
 def _download_one(fname: str, urls: list[str], dest: Path, sha256: str | None, key: str) -> None:
     if dest.exists() and sha256 is None:
         return
-    errors = []
-    for url in urls:
-        try:
-            download(url, dest, sha256)
-            if sha256 is None:
-                print(f"{dest}: no sha256 pinned under {key}.{fname}.sha256; downloaded file has "
-                      f"sha256 {sha256_file(dest)} (pin it to verify future downloads)")
-            return
-        except ChecksumError:
-            raise
-        except OSError as err:
-            errors.append(f"{url}: {err}")
-    raise RuntimeError(f"could not download {fname}; tried: " + "; ".join(errors))
+    download_first(urls, dest, sha256)
+    if sha256 is None:
+        print(f"{dest}: no sha256 pinned under {key}.{fname}.sha256; downloaded file has "
+              f"sha256 {sha256_file(dest)} (pin it to verify future downloads)")
 
 
 def _copy_substitute(spec: Mapping[str, Any], raw_dir: Path) -> None:

@@ -121,8 +121,13 @@ def test_non_finite_loss_names_the_step_and_keeps_last_good_checkpoint(tmp_path,
 
 
 @pytest.mark.e2e
-def test_sigkilled_cli_run_resumes_to_the_same_weights(tmp_path, digits, repo):
-    """Kill a real `latentvideo train` process with SIGKILL after a checkpoint; the rerun resumes from it."""
+@pytest.mark.parametrize("signame", ["SIGKILL", "SIGTERM"])
+def test_killed_cli_run_resumes_to_the_same_weights(tmp_path, digits, repo, signame):
+    """Stop a real `latentvideo train` process mid-run; the rerun resumes and ends bit-identical.
+
+    SIGKILL (no warning) resumes from the last periodic checkpoint. SIGTERM (what Slurm sends on preemption,
+    requeue, cancellation or time limit) makes the run checkpoint the step it is at and exit with 128+15.
+    """
     import os
     import signal
     import subprocess
@@ -145,19 +150,24 @@ def test_sigkilled_cli_run_resumes_to_the_same_weights(tmp_path, digits, repo):
 
     subprocess.run(cmd(tmp_path / "ref"), check=True, env=tool_env(), capture_output=True)
     proc = subprocess.Popen(cmd(tmp_path / "run"), env=tool_env(), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+                            stderr=subprocess.PIPE, text=True)
     ckpt = tmp_path / "run" / "checkpoints" / "last.pt"
     deadline = time.time() + 300
     while time.time() < deadline and proc.poll() is None:
         if ckpt.exists() and checkpoint.load(ckpt)["step"] >= 10:
             break
         time.sleep(0.05)
-    assert proc.poll() is None, "the run finished before it could be killed"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    killed_at = checkpoint.load(ckpt)["step"]
-    assert 10 <= killed_at < 40 and not (tmp_path / "run" / "model.pt").exists()
+    assert proc.poll() is None, "the run finished before it could be stopped"
+    os.kill(proc.pid, getattr(signal, signame))
+    _, stderr = proc.communicate(timeout=60)
+    stopped_at = checkpoint.load(ckpt)["step"]
+    assert 10 <= stopped_at < 40
+    assert not (tmp_path / "run" / "model.pt").exists() and not (tmp_path / "run" / "train_log.jsonl").exists()
+    if signame == "SIGTERM":
+        assert proc.returncode == 128 + signal.SIGTERM
+        assert f"stopped by SIGTERM after step {stopped_at}" in stderr
     subprocess.run(cmd(tmp_path / "run"), check=True, env=tool_env(), capture_output=True)
-    assert json.loads((tmp_path / "run" / "run.json").read_text())["resumed_from"] == killed_at
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["resumed_from"] == stopped_at
     a, b = checkpoint.load(tmp_path / "ref" / "model.pt"), checkpoint.load(tmp_path / "run" / "model.pt")
     assert all(torch.equal(a["model"][k], b["model"][k]) for k in a["model"])
+    assert (tmp_path / "ref" / "train_log.jsonl").read_text() == (tmp_path / "run" / "train_log.jsonl").read_text()

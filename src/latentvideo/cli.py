@@ -226,11 +226,15 @@ def main(argv: list[str] | None = None) -> None:
     from latentvideo.data.acquire import ChecksumError
     from latentvideo.data.raw_datasets import RawDataMissingError
     from latentvideo.data.raw_sources import CorruptMemberError, UnsafeMemberError
+    from latentvideo.training.preemption import TrainingInterrupted
 
     try:
         args.func(args)
     except (ConfigError, ChecksumError, RawDataMissingError, CorruptMemberError, UnsafeMemberError) as err:
         sys.exit(f"latentvideo: {err}")
+    except TrainingInterrupted as err:
+        print(f"latentvideo: {err}", file=sys.stderr)
+        sys.exit(err.exit_code)
 
 
 if __name__ == "__main__":

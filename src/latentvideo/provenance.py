@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 from importlib import metadata
@@ -33,11 +34,26 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
+SLURM_KEYS = {"SLURM_JOB_ID": "job_id", "SLURM_RESTART_COUNT": "restart_count", "SLURM_JOB_GPUS": "job_gpus",
+              "SLURM_STEP_GPUS": "step_gpus", "SLURM_GPUS_ON_NODE": "gpus_on_node",
+              "SLURM_JOB_PARTITION": "partition", "SLURMD_NODENAME": "node", "SLURM_CPUS_PER_TASK": "cpus_per_task",
+              "SLURM_CPUS_PER_GPU": "cpus_per_gpu", "CUDA_VISIBLE_DEVICES": "cuda_visible_devices"}
+
+
+def scheduler_job() -> dict[str, str] | None:
+    """The Slurm job this process runs in (id, restart count, granted GPUs, node), or None outside Slurm."""
+    if "SLURM_JOB_ID" not in os.environ:
+        return None
+    return {"scheduler": "slurm", **{name: os.environ[key] for key, name in SLURM_KEYS.items() if key in os.environ}}
+
+
 def collect() -> dict[str, Any]:
     return {
         "code_version": code_version(),
         "latentvideo": latentvideo.__version__,
         "python": platform.python_version(),
         "platform": platform.platform(),
+        "host": platform.node(),
         "libraries": library_versions(),
+        "scheduler_job": scheduler_job(),
     }

@@ -20,7 +20,8 @@ from latentvideo.data.shards import read_manifest, read_videos, to_model_layout
 from latentvideo.evaluation.baselines import BASELINES
 from latentvideo.evaluation.best_of_n import Sampler, best_of_n
 from latentvideo.evaluation.tidy import metric_rows, to_frame
-from latentvideo.training.trainer import load_trained, pick_device
+from latentvideo.devices import describe, pick_device
+from latentvideo.training.trainer import load_trained
 
 EVAL_SEED = 1  # SRVP's --test_seed
 BASELINE_LABELS = {"copy_last": "Copy last frame", "mean_frame": "Mean conditioning frame"}
@@ -74,7 +75,7 @@ def evaluate_sampler(sampler: Sampler, testset: str | Path, cond_frames: int, ev
               f"(95% CI over videos; {budget})")
     write_json(out_dir / "eval.json", {
         "meta": meta, "evaluation": evaluation, "testset_manifest_sha256": sha256_file(Path(testset) / "manifest.json"),
-        "testset": read_manifest(testset).get("provenance", {}), "summary": summary, "device": str(device),
+        "testset": read_manifest(testset).get("provenance", {}), "summary": summary, "device": describe(device),
         "provenance": provenance.collect(),
     })
     return summary

@@ -2,9 +2,14 @@
 
 Files in the run directory:
   model.pt          the final checkpoint (declared output)
-  train_log.jsonl   one JSON object per logged step: every loss term, lr, validation terms
-  run.json          provenance: resolved settings, seed, device, data manifest sha256, versions, timings
-  checkpoints/last.pt  the latest checkpoint, rewritten every ``checkpoint_every`` steps (resume point)
+  train_log.jsonl   one JSON object per logged step: every loss term, lr, validation terms (declared output,
+                    written once at the end; while training it grows in checkpoints/train_log.jsonl)
+  run.json          provenance: resolved settings, seed, device, Slurm job, data manifest sha256, versions
+  checkpoints/last.pt  the latest checkpoint, rewritten every ``checkpoint_every`` steps and when a stop
+                    signal arrives (resume point)
+
+Nothing under checkpoints/ is a declared output, so neither Snakemake (which deletes a failed job's outputs)
+nor a rerun touches it; a rerun with the same settings resumes from it and ends bit-identical.
 """
 
 from __future__ import annotations
@@ -29,8 +34,10 @@ from latentvideo.config import budget_summary
 from latentvideo.data.digits import load_splits
 from latentvideo.data.sm_mnist import MovingMNISTSpec, make_batch
 from latentvideo.data.training_stream import MovingMNISTSteps, to_float_video
+from latentvideo.devices import describe, pick_device
 from latentvideo.models import build_model
 from latentvideo.training import checkpoint
+from latentvideo.training.preemption import TrainingInterrupted, stop_signals
 from latentvideo.training.schedule import constant_then_linear_decay
 
 log = logging.getLogger(__name__)
@@ -38,16 +45,6 @@ log = logging.getLogger(__name__)
 
 class NonFiniteLossError(RuntimeError):
     """A loss term became NaN or infinite; the last good checkpoint is kept."""
-
-
-def pick_device(requested: str = "auto") -> torch.device:
-    """``auto``: the first visible CUDA device (respects CUDA_VISIBLE_DEVICES), else the CPU with a warning."""
-    if requested != "auto":
-        return torch.device(requested)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    log.warning("no CUDA device visible: running on the CPU")
-    return torch.device("cpu")
 
 
 def dataset_spec(dataset: dict[str, Any]) -> MovingMNISTSpec:
@@ -100,6 +97,7 @@ def train(settings: dict[str, Any], seed: int, digits_dir: str | Path, out_dir: 
     out_dir = Path(out_dir)
     ckpt_path = out_dir / "checkpoints" / "last.pt"
     log_path = out_dir / "train_log.jsonl"
+    work_log = out_dir / "checkpoints" / "train_log.jsonl"
     if threads:
         torch.set_num_threads(threads)
     dev = pick_device(device)
@@ -122,11 +120,12 @@ def train(settings: dict[str, Any], seed: int, digits_dir: str | Path, out_dir: 
         else:
             log.warning("ignoring %s: it was written with different settings, seed or digits; training from step 0",
                         ckpt_path)
-    lines = _read_log(log_path, start)
-    write_text(log_path, "".join(line + "\n" for line in lines))
+    lines = _read_log(work_log, start)
+    write_text(work_log, "".join(line + "\n" for line in lines))
 
-    print(f"[latentvideo] train {settings['experiment']} seed {seed} on {dev} ({budget_summary(settings)}; "
-          f"digits: {digits.source})", file=sys.stderr)
+    print(f"[latentvideo] train {settings['experiment']} seed {seed} on {describe(dev)['summary']} "
+          f"({budget_summary(settings)}; digits: {digits.source})"
+          + (f"; resuming from step {start}" if start else ""), file=sys.stderr)
     spec = dataset_spec(settings["dataset"])
     stream = MovingMNISTSteps(digits.train, spec, t_cfg["batch_size"], settings["dataset"]["train_length"], seed,
                               start, t_cfg["steps"])
@@ -145,7 +144,7 @@ def train(settings: dict[str, Any], seed: int, digits_dir: str | Path, out_dir: 
 
     bar = tqdm(total=t_cfg["steps"], initial=start, disable=not progress, mininterval=2.0, file=sys.stderr,
                desc=settings["experiment"])
-    with open(log_path, "a") as log_file:
+    with open(work_log, "a") as log_file, stop_signals() as stop:
         for step, batch in enumerate(loader, start=start + 1):
             x = to_float_video(batch).to(dev, non_blocking=True)
             loss = model.loss(x)
@@ -173,12 +172,17 @@ def train(settings: dict[str, Any], seed: int, digits_dir: str | Path, out_dir: 
             bar.set_postfix(loss=f"{terms['total']:.4g}", refresh=False)
             if on_step is not None:
                 on_step(step)
+            if stop.requested and step < t_cfg["steps"]:
+                save_state(step, ckpt_path)
+                log_file.flush()
+                raise TrainingInterrupted(stop.signum, step, str(ckpt_path))
     bar.close()
     final = out_dir / "model.pt"
     save_state(t_cfg["steps"], final)
     save_state(t_cfg["steps"], ckpt_path)
+    write_text(log_path, work_log.read_text())
     write_json(out_dir / "run.json", {
-        "settings": settings, "seed": seed, "device": str(dev), "steps": t_cfg["steps"], "resumed_from": start,
+        "settings": settings, "seed": seed, "device": describe(dev), "steps": t_cfg["steps"], "resumed_from": start,
         "wall_seconds_this_session": round(time.time() - t0, 2), "digit_source": digits.source,
         "digits_manifest_sha256": sha256_file(Path(digits_dir) / "manifest.json"),
         "digits_npz_sha256": digits_manifest["sha256"], "budget": budget_summary(settings),

@@ -36,6 +36,8 @@ def test_paper_budget_has_the_papers_steps_and_batches(repo):
     (lambda c: c["models"]["srvp"]["hyperparameters"].update(nzz=3), "models.srvp.hyperparameters: unknown key"),
     (lambda c: c["experiments"]["srvp-smmnist_stochastic"].update(dataset="kth"), "'kth' is not under datasets"),
     (lambda c: c["datasets"]["smmnist_stochastic"].update(frame_size=128), "frame_size"),
+    (lambda c: c["budgets"]["paper"]["resources"].update(trian={"mem_mb": 1000}), "budgets.paper.resources"),
+    (lambda c: c["budgets"]["paper"]["resources"]["train"].update(gpus=2), "['gpus'] under 'budgets.paper.resources"),
 ])
 def test_bad_config_names_the_key_and_schema(base_config, mutate, expected):
     cfg = copy.deepcopy(base_config)
@@ -69,3 +71,12 @@ def test_digit_source_auto_prefers_acquired_mnist(tmp_path, base_config):
 
 def test_config_file_is_plain_yaml(repo):
     assert isinstance(yaml.safe_load((repo / "config" / "config.yaml").read_text()), dict)
+
+
+def test_job_resources_take_the_rule_entry_over_the_budget_default(base_config):
+    cfg = {**copy.deepcopy(base_config), "budget": "paper"}
+    table = cfg["budgets"]["paper"]["resources"]
+    assert config.job_resources(cfg, "train") == {**table["default"], **table["train"]}
+    assert config.job_resources(cfg, "srvp_table2") == table["default"]
+    table["train"] = {"runtime": 7}
+    assert config.job_resources(cfg, "train") == {"mem_mb": table["default"]["mem_mb"], "runtime": 7}

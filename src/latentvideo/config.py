@@ -153,6 +153,16 @@ def experiment_settings(cfg: Mapping[str, Any], experiment: str) -> dict[str, An
     })
 
 
+def job_resources(cfg: Mapping[str, Any], rule: str) -> dict[str, int]:
+    """Cluster resources of one rule under the active budget: ``{"mem_mb": MB, "runtime": minutes}``.
+
+    ``budgets.<budget>.resources.<rule>`` overrides ``...resources.default`` key by key. GPUs and CPUs per GPU
+    do not depend on the budget: they are set per rule in the workflow profile ``profiles/default``.
+    """
+    table = budget_of(cfg)["resources"]
+    return {**table["default"], **table.get(rule, {})}
+
+
 def budget_summary(settings: Mapping[str, Any]) -> str:
     """One line stating the budget a number came from (printed beside every number)."""
     t, e = settings["training"], settings["evaluation"]

@@ -12,6 +12,8 @@ rule acquire_mnist:
         "results/logs/acquire_mnist.log",
     conda:
         "../envs/latentvideo.yaml"
+    resources:
+        **lvconfig.job_resources(config, "acquire_mnist"),
     params:
         cfg=CONFIG_FILE,
         budget=BUDGET,
@@ -29,6 +31,8 @@ rule prepare_digits:
         "results/logs/prepare_digits.log",
     conda:
         "../envs/latentvideo.yaml"
+    resources:
+        **lvconfig.job_resources(config, "prepare_digits"),
     params:
         cfg=CONFIG_FILE,
         budget=BUDGET,
@@ -47,6 +51,8 @@ rule make_testset:
         "results/logs/make_testset/{dataset}.log",
     conda:
         "../envs/latentvideo.yaml"
+    resources:
+        **lvconfig.job_resources(config, "make_testset"),
     params:
         cfg=CONFIG_FILE,
         budget=BUDGET,
@@ -65,6 +71,8 @@ rule acquire_raw:
         "results/logs/acquire/{raw}.log",
     conda:
         "../envs/latentvideo.yaml"
+    resources:
+        **lvconfig.job_resources(config, "acquire_raw"),
     params:
         cfg=CONFIG_FILE,
         budget=BUDGET,
@@ -83,6 +91,8 @@ rule preprocess_raw:
     conda:
         "../envs/latentvideo.yaml"
     threads: 8  # capped at --cores; decoding / resizing scale with processes
+    resources:
+        **lvconfig.job_resources(config, "preprocess_raw"),
     params:
         cfg=CONFIG_FILE,
         budget=BUDGET,

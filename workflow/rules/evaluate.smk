@@ -14,7 +14,9 @@ rule evaluate:
         "results/logs/evaluate/{experiment}-seed{seed}.log",
     conda:
         "../envs/latentvideo.yaml"
-    threads: 2
+    threads: 8  # capped at --cores; on a cluster, the CPUs asked per GPU (profiles/default)
+    resources:
+        **lvconfig.job_resources(config, "evaluate"),
     params:
         cfg=CONFIG_FILE,
         budget=BUDGET,
@@ -37,6 +39,8 @@ rule baseline:
         "results/logs/baseline/{baseline}-{dataset}.log",
     conda:
         "../envs/latentvideo.yaml"
+    resources:
+        **lvconfig.job_resources(config, "baseline"),
     params:
         cfg=CONFIG_FILE,
         budget=BUDGET,

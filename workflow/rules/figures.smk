@@ -18,6 +18,8 @@ rule srvp_fig3_psnr:
         "results/notebooks/srvp2020_fig3_psnr_{dataset}.log",
     conda:
         "../envs/latentvideo.yaml"
+    resources:
+        **lvconfig.job_resources(config, "srvp_fig3_psnr"),
     params:
         metrics=lambda w, input: T.csv_list(input.metrics),
         train_length=lambda w: config["datasets"][w.dataset]["train_length"],
@@ -42,6 +44,8 @@ rule srvp_fig2_samples:
         "results/notebooks/srvp2020_fig2_samples.log",
     conda:
         "../envs/latentvideo.yaml"
+    resources:
+        **lvconfig.job_resources(config, "srvp_fig2_samples"),
     params:
         samples=lambda w, input: T.csv_list(input.samples),
         labels=T.csv_list(T.experiment_labels(config, "smmnist_stochastic")),
@@ -68,6 +72,8 @@ rule srvp_table2:
         "results/notebooks/srvp2020_table2.log",
     conda:
         "../envs/latentvideo.yaml"
+    resources:
+        **lvconfig.job_resources(config, "srvp_table2"),
     params:
         metrics=lambda w, input: T.csv_list(input.metrics),
         kernel=config["kernel"],

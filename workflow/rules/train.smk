@@ -13,7 +13,9 @@ rule train:
         "results/logs/train/{experiment}-seed{seed}.log",
     conda:
         "../envs/latentvideo.yaml"
-    threads: 2
+    threads: 8  # capped at --cores; on a cluster, the CPUs asked per GPU (profiles/default)
+    resources:
+        **lvconfig.job_resources(config, "train"),
     params:
         cfg=CONFIG_FILE,
         budget=BUDGET,

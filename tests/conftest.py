@@ -56,3 +56,12 @@ def clean_checkout(dest: Path) -> Path:
     run(["git", "add", "-A"], dest)
     run(["git", "commit", "-qm", "checkout"], dest)
     return dest
+
+
+@pytest.fixture(scope="session")
+def smoke_checkout(tmp_path_factory) -> Path:
+    """A clean checkout in which the whole smoke DAG ran locally (`snakemake --cores 2`), shared by the
+    end-to-end test and the cluster test that compares its results against this local run."""
+    checkout = clean_checkout(tmp_path_factory.mktemp("smoke-local"))
+    run(["snakemake", "--cores", "2", "--config", "budget=smoke"], checkout, timeout=1200)
+    return checkout

@@ -97,9 +97,8 @@ def test_dvc_yaml_is_generated_from_the_snakemake_dag(repo):
 
 
 @pytest.mark.e2e
-def test_smoke_dag_end_to_end_from_a_clean_checkout(tmp_path):
-    checkout = clean_checkout(tmp_path)
-    run(["snakemake", "--cores", "2", "--config", "budget=smoke"], checkout, timeout=1200)
+def test_smoke_dag_end_to_end_from_a_clean_checkout(smoke_checkout):
+    checkout = smoke_checkout
     for name in ("srvp2020_fig2_samples", "srvp2020_fig3_psnr_smmnist_stochastic",
                  "srvp2020_fig3_psnr_smmnist_deterministic", "srvp2020_table2"):
         executed = checkout / "results" / "notebooks" / f"{name}.ipynb"

@@ -9,6 +9,7 @@ raises ``TrainingInterrupted``. The rerun (Slurm requeue or Snakemake retry) res
 from __future__ import annotations
 
 import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -41,8 +42,12 @@ class StopFlag:
 
 @contextmanager
 def stop_signals() -> Iterator[StopFlag]:
-    """Catch the scheduler's stop signals for the duration of the block (main thread only)."""
+    """Catch the scheduler's stop signals for the duration of the block. Python delivers signals to the main
+    thread only; elsewhere (training called from a worker thread) the flag never rises and signals act as usual."""
     flag = StopFlag()
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
     for sig in HANDLED:
         flag.previous[sig] = signal.signal(sig, flag._handle)
     try:

@@ -262,23 +262,18 @@ def _alive(pid: int) -> bool:
 
 
 def _end(pid: int, grace: float) -> None:
-    """Give ``pid`` ``grace`` seconds to exit on its own, then SIGTERM, then SIGKILL."""
-    deadline = time.time() + grace
-    while time.time() < deadline and _alive(pid):
-        time.sleep(0.2)
-    if _alive(pid):
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
+    """Give ``pid`` ``grace`` seconds to exit on its own, then 10 s after SIGTERM, then SIGKILL."""
+    for sig, wait in ((None, grace), (signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
+        if not _alive(pid):
             return
-        deadline = time.time() + 10
+        if sig is not None:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                return
+        deadline = time.time() + wait
         while time.time() < deadline and _alive(pid):
             time.sleep(0.2)
-    if _alive(pid):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 def _tail(path: Path, n: int = 30) -> str:

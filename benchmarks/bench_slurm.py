@@ -43,6 +43,10 @@ rule trivial:
 """
 
 
+def client_env(cluster: local_slurm.LocalSlurm) -> dict[str, str]:
+    return {**tool_env(), "SLURM_CONF": str(cluster.conf)}
+
+
 def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
@@ -59,7 +63,7 @@ def trivial_dag(cluster: local_slurm.LocalSlurm, n: int, first_poll: int | None,
            "squeue", "--default-resources", "mem_mb=100", "runtime=5"]
     if first_poll is not None:
         cmd += ["--slurm-init-seconds-before-status-checks", str(first_poll)]
-    return timed(cmd, d, {**tool_env(), "SLURM_CONF": str(cluster.conf)})
+    return timed(cmd, d, client_env(cluster))
 
 
 def plain_sbatch(cluster: local_slurm.LocalSlurm, n: int) -> float:
@@ -80,7 +84,7 @@ TRAINING_MODES = {
 
 def training_walls(cluster: local_slurm.LocalSlurm, work: Path) -> dict[str, float]:
     target = "results/runs/srvp-smmnist_stochastic/seed0/model.pt"
-    env = {**tool_env(), "SLURM_CONF": str(cluster.conf)}
+    env = client_env(cluster)
     walls = {}
     for i, (name, extra) in enumerate(TRAINING_MODES.items()):
         checkout = clean_checkout(work / f"train-{i}")

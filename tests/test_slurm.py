@@ -79,15 +79,8 @@ def cluster(tmp_path_factory):
 
 
 def slurm_env(cluster: local_slurm.LocalSlurm) -> dict[str, str]:
-    return {**tool_env(), "SLURM_CONF": str(cluster.conf)}
-
-
-def run_on_cluster(cluster, cmd: list[str], cwd: Path, timeout: int = 1200) -> subprocess.CompletedProcess:
-    proc = subprocess.run(cmd, cwd=cwd, env=slurm_env(cluster), capture_output=True, text=True, timeout=timeout)
-    if proc.returncode != 0:
-        raise AssertionError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n"
-                             f"{proc.stderr[-6000:]}")
-    return proc
+    """What a Snakemake process talking to ``cluster`` needs on top of ``tool_env()``."""
+    return {"SLURM_CONF": str(cluster.conf)}
 
 
 def numbers(path: Path) -> pd.DataFrame:
@@ -100,8 +93,8 @@ def numbers(path: Path) -> pd.DataFrame:
 @pytest.mark.e2e
 def test_smoke_dag_runs_as_slurm_jobs_with_gpus_and_matches_the_local_run(cluster, smoke_checkout, tmp_path):
     checkout = clean_checkout(tmp_path / "repo")
-    out = run_on_cluster(cluster, ["snakemake", "--cores", "all", "--profile", "slurm", "--config", "budget=smoke",
-                                   *FAST_POLL], checkout)
+    out = run(["snakemake", "--cores", "all", "--profile", "slurm", "--config", "budget=smoke", *FAST_POLL],
+              checkout, timeout=1200, env=slurm_env(cluster))
     log = out.stdout + out.stderr
     submitted = SUBMITTED.findall(log)
     dry = run(["snakemake", "-n", "--forceall", "--config", "budget=smoke"], checkout)
@@ -159,7 +152,8 @@ def test_requeued_training_job_resumes_from_its_checkpoint_and_ends_identical(cl
     target = str((run_dir / "model.pt").relative_to(checkout))
 
     proc = subprocess.Popen(["snakemake", "--cores", "all", "--profile", "slurm", "--config", "budget=smoke",
-                             *FAST_POLL, target], cwd=checkout, env=slurm_env(cluster), stdout=subprocess.PIPE,
+                             *FAST_POLL, target], cwd=checkout, env={**tool_env(), **slurm_env(cluster)},
+                            stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     try:
         ckpt = run_dir / "checkpoints" / "last.pt"

@@ -12,7 +12,7 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 HANDLED = (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1)
 
@@ -30,7 +30,6 @@ class TrainingInterrupted(RuntimeError):
 @dataclass
 class StopFlag:
     signum: int | None = None
-    previous: dict[int, object] = field(default_factory=dict)
 
     @property
     def requested(self) -> bool:
@@ -48,10 +47,9 @@ def stop_signals() -> Iterator[StopFlag]:
     if threading.current_thread() is not threading.main_thread():
         yield flag
         return
-    for sig in HANDLED:
-        flag.previous[sig] = signal.signal(sig, flag._handle)
+    previous = {sig: signal.signal(sig, flag._handle) for sig in HANDLED}
     try:
         yield flag
     finally:
-        for sig, handler in flag.previous.items():
+        for sig, handler in previous.items():
             signal.signal(sig, handler)

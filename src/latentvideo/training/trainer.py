@@ -101,6 +101,7 @@ def train(settings: dict[str, Any], seed: int, digits_dir: str | Path, out_dir: 
     if threads:
         torch.set_num_threads(threads)
     dev = pick_device(device)
+    device_info = describe(dev)
     t_cfg = settings["training"]
     digits = load_splits(Path(digits_dir) / "digits.npz")
     digits_manifest = json.loads((Path(digits_dir) / "manifest.json").read_text())
@@ -123,7 +124,7 @@ def train(settings: dict[str, Any], seed: int, digits_dir: str | Path, out_dir: 
     lines = _read_log(work_log, start)
     write_text(work_log, "".join(line + "\n" for line in lines))
 
-    print(f"[latentvideo] train {settings['experiment']} seed {seed} on {describe(dev)['summary']} "
+    print(f"[latentvideo] train {settings['experiment']} seed {seed} on {device_info['summary']} "
           f"({budget_summary(settings)}; digits: {digits.source})"
           + (f"; resuming from step {start}" if start else ""), file=sys.stderr)
     spec = dataset_spec(settings["dataset"])
@@ -182,7 +183,7 @@ def train(settings: dict[str, Any], seed: int, digits_dir: str | Path, out_dir: 
     save_state(t_cfg["steps"], ckpt_path)
     write_text(log_path, work_log.read_text())
     write_json(out_dir / "run.json", {
-        "settings": settings, "seed": seed, "device": describe(dev), "steps": t_cfg["steps"], "resumed_from": start,
+        "settings": settings, "seed": seed, "device": device_info, "steps": t_cfg["steps"], "resumed_from": start,
         "wall_seconds_this_session": round(time.time() - t0, 2), "digit_source": digits.source,
         "digits_manifest_sha256": sha256_file(Path(digits_dir) / "manifest.json"),
         "digits_npz_sha256": digits_manifest["sha256"], "budget": budget_summary(settings),

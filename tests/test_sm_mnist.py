@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from latentvideo.data import sm_mnist as sm
-from latentvideo.data.training_stream import MovingMNISTSteps
+from latentvideo.data.digit_videos import make_test_set
+from latentvideo.data.training_stream import DigitVideoSteps
 
 SPEC_S = sm.MovingMNISTSpec(deterministic=False)
 SPEC_D = sm.MovingMNISTSpec(deterministic=True)
@@ -92,22 +93,22 @@ def test_render_sums_and_clips_digits():
 
 def test_two_digits_per_video_in_test_set_without_digit_reuse():
     pool = np.stack([np.full((28, 28), i + 1, dtype=np.uint8) for i in range(20)])
-    videos, trajs, order = sm.make_test_set(pool, 10, 25, SPEC_S, seed=42)
-    assert videos.shape == (10, 25, 64, 64) and trajs.shape == (10, 2, 25, 4)
+    videos, trajs, order = make_test_set(pool, 10, 25, SPEC_S, seed=42)
+    assert videos.shape == (10, 25, 64, 64, 1) and trajs.shape == (10, 2, 25, 4)
     assert len(np.unique(order)) == 20
     for i in range(10):
         values = set(np.unique(videos[i, 0])) - {0}
         assert len(values & {order[i, 0] + 1, order[i, 1] + 1}) >= 1
     with pytest.raises(ValueError, match="distinct digits"):
-        sm.make_test_set(pool, 11, 25, SPEC_S, seed=42)
+        make_test_set(pool, 11, 25, SPEC_S, seed=42)
 
 
 def test_test_set_is_deterministic_and_prefix_stable():
     pool = np.random.default_rng(0).integers(0, 256, (40, 28, 28), dtype=np.uint8)
-    v1, _, _ = sm.make_test_set(pool, 8, 25, SPEC_S, seed=42)
-    v2, _, _ = sm.make_test_set(pool, 8, 25, SPEC_S, seed=42)
-    v3, _, _ = sm.make_test_set(pool, 3, 25, SPEC_S, seed=42)
-    v4, _, _ = sm.make_test_set(pool, 8, 25, SPEC_S, seed=43)
+    v1, _, _ = make_test_set(pool, 8, 25, SPEC_S, seed=42)
+    v2, _, _ = make_test_set(pool, 8, 25, SPEC_S, seed=42)
+    v3, _, _ = make_test_set(pool, 3, 25, SPEC_S, seed=42)
+    v4, _, _ = make_test_set(pool, 8, 25, SPEC_S, seed=43)
     assert np.array_equal(v1, v2)
     assert np.array_equal(v1[:3], v3)
     assert not np.array_equal(v1, v4)
@@ -115,9 +116,9 @@ def test_test_set_is_deterministic_and_prefix_stable():
 
 def test_training_stream_depends_only_on_seed_and_step():
     pool = np.random.default_rng(0).integers(0, 256, (50, 28, 28), dtype=np.uint8)
-    full = MovingMNISTSteps(pool, SPEC_S, 3, 15, seed=7, start=0, stop=5)
-    resumed = MovingMNISTSteps(pool, SPEC_S, 3, 15, seed=7, start=3, stop=5)
+    full = DigitVideoSteps(pool, SPEC_S, 3, 15, seed=7, start=0, stop=5)
+    resumed = DigitVideoSteps(pool, SPEC_S, 3, 15, seed=7, start=3, stop=5)
     assert np.array_equal(full[3].numpy(), resumed[0].numpy())
-    assert full[0].shape == (3, 15, 64, 64)
-    other = MovingMNISTSteps(pool, SPEC_S, 3, 15, seed=8, start=0, stop=5)
+    assert full[0].shape == (3, 15, 64, 64, 1)
+    other = DigitVideoSteps(pool, SPEC_S, 3, 15, seed=8, start=0, stop=5)
     assert not np.array_equal(full[0].numpy(), other[0].numpy())

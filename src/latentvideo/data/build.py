@@ -8,8 +8,12 @@ from typing import Any
 
 from latentvideo.atomic import atomic_dir, sha256_file
 from latentvideo.data.digits import MNIST_FILES, load_splits, make_splits, save_splits
+from latentvideo.data import color_mnist, sm_mnist
+from latentvideo.data.digit_videos import make_test_set
 from latentvideo.data.shards import write_shards
-from latentvideo.data.sm_mnist import GENERATOR_VERSION, MovingMNISTSpec, make_test_set
+from latentvideo.data.training_data import digit_spec
+
+GENERATORS = {"sm_mnist": sm_mnist.GENERATOR_VERSION, "color_mnist": color_mnist.GENERATOR_VERSION}
 
 
 def prepare_digits(digits_cfg: dict[str, Any], source: str, out_dir: str | Path) -> dict[str, Any]:
@@ -43,15 +47,13 @@ def prepare_digits(digits_cfg: dict[str, Any], source: str, out_dir: str | Path)
 
 def build_test_set(dataset_name: str, dataset: dict[str, Any], digits_dir: str | Path, n_videos: int,
                    out_dir: str | Path, shard_size: int = 1000) -> dict[str, Any]:
-    """The fixed test set of ``dataset`` (seeded by its ``test_seed``) from the test digit pool."""
+    """The fixed test set of a generated ``dataset`` (seeded by its ``test_seed``) from the test digit pool."""
     digits = load_splits(Path(digits_dir) / "digits.npz")
-    spec = MovingMNISTSpec(dataset["frame_size"], dataset["num_digits"], dataset["max_speed"],
-                           dataset["deterministic"])
-    videos, trajectories, digit_idx = make_test_set(digits.test, n_videos, dataset["test_length"], spec,
-                                                    dataset["test_seed"])
+    videos, trajectories, digit_idx = make_test_set(digits.test, n_videos, dataset["test_length"],
+                                                    digit_spec(dataset), dataset["test_seed"])
     return write_shards(
-        out_dir, videos[..., None], shard_size,
-        provenance={"dataset": dataset_name, "generator": GENERATOR_VERSION, "seed": dataset["test_seed"],
+        out_dir, videos, shard_size,
+        provenance={"dataset": dataset_name, "generator": GENERATORS[dataset["kind"]], "seed": dataset["test_seed"],
                     "digit_source": digits.source, "digit_pool": "test",
                     "digits_manifest_sha256": sha256_file(Path(digits_dir) / "manifest.json"), "spec": dataset},
         extras={"trajectories": trajectories, "digit_indices": digit_idx, "labels": digits.test_labels[digit_idx]},

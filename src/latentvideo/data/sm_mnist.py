@@ -6,8 +6,8 @@
   with the wall. Stochastic version: a new velocity is drawn at every bounce, its sign forced away from
   the wall, and the remaining fraction of the step is applied with it. Deterministic: the velocity reflects.
 
-Every random draw goes through an explicit ``numpy.random.Generator``; sequence ``i`` of a stored set
-uses ``default_rng([seed, i])`` so any prefix of a set is identical whatever its total size.
+Every random draw goes through an explicit ``numpy.random.Generator``; test sets and training batches
+are drawn by :mod:`latentvideo.data.digit_videos`.
 """
 
 from __future__ import annotations
@@ -26,6 +26,11 @@ class MovingMNISTSpec:
     num_digits: int = 2
     max_speed: int = 4
     deterministic: bool = False
+
+    def sequence(self, digits: list[np.ndarray], seq_len: int, rng: np.random.Generator):
+        """One video ``(T, H, W, 1)`` uint8 and its trajectories ``(num_digits, T, 4)`` (see :func:`make_sequence`)."""
+        video, trajs = make_sequence(digits, seq_len, self, rng)
+        return video[..., None], trajs
 
 
 def _intersection(a: float, b: float, lim: float, lo: float, hi: float, axis_x: bool):
@@ -118,33 +123,3 @@ def make_sequence(digits: list[np.ndarray], seq_len: int, spec: MovingMNISTSpec,
     """One video ``(T, H, W)`` uint8 and its trajectories ``(num_digits, T, 4)`` from the given digits."""
     trajs = [trajectory(seq_len, d.shape[0], spec, rng) for d in digits]
     return render(digits, trajs, spec.frame_size), np.stack(trajs)
-
-
-def make_test_set(pool: np.ndarray, n: int, seq_len: int, spec: MovingMNISTSpec, seed: int):
-    """A fixed test set: ``n`` videos ``(n, T, H, W)`` uint8, trajectories ``(n, D, T, 4)`` and digit indices.
-
-    Digits are drawn without reuse from a seeded permutation of ``pool`` (as SRVP's ``make_test_set.py``),
-    so ``n * num_digits <= len(pool)``. Video i depends only on (seed, i): prefixes are stable.
-    """
-    need = n * spec.num_digits
-    if need > len(pool):
-        raise ValueError(
-            f"a test set of {n} videos needs {need} distinct digits but the test pool holds {len(pool)}; "
-            f"lower the budget's test_videos or acquire the full MNIST (config key digits.source)"
-        )
-    order = np.random.default_rng([seed, 0]).permutation(len(pool))[:need].reshape(n, spec.num_digits)
-    videos = np.empty((n, seq_len, spec.frame_size, spec.frame_size), dtype=np.uint8)
-    trajs = np.empty((n, spec.num_digits, seq_len, 4), dtype=np.int64)
-    for i in range(n):
-        rng = np.random.default_rng([seed, 1, i])
-        videos[i], trajs[i] = make_sequence([pool[j] for j in order[i]], seq_len, spec, rng)
-    return videos, trajs, order
-
-
-def make_batch(pool: np.ndarray, batch: int, seq_len: int, spec: MovingMNISTSpec, rng: np.random.Generator):
-    """``batch`` training videos ``(B, T, H, W)`` uint8 with digits drawn uniformly (with replacement) from ``pool``."""
-    out = np.empty((batch, seq_len, spec.frame_size, spec.frame_size), dtype=np.uint8)
-    for b in range(batch):
-        idx = rng.integers(0, len(pool), size=spec.num_digits)
-        out[b] = make_sequence([pool[j] for j in idx], seq_len, spec, rng)[0]
-    return out

@@ -10,26 +10,55 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from latentvideo.data.sm_mnist import MovingMNISTSpec, make_batch
+from latentvideo.data.digit_videos import VideoSpec, make_batch
 
 
-class MovingMNISTSteps(Dataset):
-    """Map-style dataset over steps ``[start, stop)``; item s is a uint8 tensor ``(B, T, H, W)``."""
+class _Steps(Dataset):
+    """Map-style dataset over steps ``[start, stop)``; item i is the batch of step ``start + i``."""
 
-    def __init__(self, pool: np.ndarray, spec: MovingMNISTSpec, batch_size: int, seq_len: int, seed: int,
-                 start: int, stop: int):
-        self.pool, self.spec, self.batch_size, self.seq_len, self.seed = pool, spec, batch_size, seq_len, seed
-        self.start, self.stop = start, stop
+    def __init__(self, seed: int, start: int, stop: int):
+        self.seed, self.start, self.stop = seed, start, stop
 
     def __len__(self) -> int:
         return self.stop - self.start
 
     def __getitem__(self, i: int) -> torch.Tensor:
-        step = self.start + i
-        rng = np.random.default_rng([self.seed, 2, step])
-        return torch.from_numpy(make_batch(self.pool, self.batch_size, self.seq_len, self.spec, rng))
+        return torch.from_numpy(self.batch(np.random.default_rng([self.seed, 2, self.start + i])))
+
+    def batch(self, rng: np.random.Generator) -> np.ndarray:
+        raise NotImplementedError
+
+
+class DigitVideoSteps(_Steps):
+    """Freshly generated moving-digit videos; item s is a uint8 tensor ``(B, T, H, W, C)``."""
+
+    def __init__(self, pool: np.ndarray, spec: VideoSpec, batch_size: int, seq_len: int, seed: int,
+                 start: int, stop: int):
+        super().__init__(seed, start, stop)
+        self.pool, self.spec, self.batch_size, self.seq_len = pool, spec, batch_size, seq_len
+
+    def batch(self, rng: np.random.Generator) -> np.ndarray:
+        return make_batch(self.pool, self.batch_size, self.seq_len, self.spec, rng)
+
+
+class StoredClipSteps(_Steps):
+    """Clips drawn uniformly (with replacement) from stored videos ``(N, T, H, W, C)`` uint8.
+
+    Item s is ``(B, seq_len, H, W, C)``: a window of ``seq_len`` frames at a random offset of a random video.
+    """
+
+    def __init__(self, videos: np.ndarray, batch_size: int, seq_len: int, seed: int, start: int, stop: int):
+        super().__init__(seed, start, stop)
+        if videos.shape[1] < seq_len:
+            raise ValueError(f"stored videos have {videos.shape[1]} frames, training asks for {seq_len}")
+        self.videos, self.batch_size, self.seq_len = videos, batch_size, seq_len
+
+    def batch(self, rng: np.random.Generator) -> np.ndarray:
+        idx = rng.integers(0, len(self.videos), size=self.batch_size)
+        offsets = rng.integers(0, self.videos.shape[1] - self.seq_len + 1, size=self.batch_size)
+        return np.stack([self.videos[i, o : o + self.seq_len] for i, o in zip(idx, offsets)])
 
 
 def to_float_video(batch: torch.Tensor) -> torch.Tensor:
-    """uint8 ``(B, T, H, W)`` -> float ``(T, B, 1, H, W)`` in [0, 1]."""
-    return batch.permute(1, 0, 2, 3).unsqueeze(2).float().div_(255.0)
+    """uint8 ``(B, T, H, W, C)`` -> float ``(T, B, C, H, W)`` in [0, 1]."""
+    return batch.permute(1, 0, 4, 2, 3).float().div_(255.0)

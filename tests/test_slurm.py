@@ -38,7 +38,7 @@ def test_paper_dry_run_requests_gpus_exactly_for_training_and_evaluation(tmp_pat
     by_rule: dict[str, list[dict[str, str]]] = {}
     for rule, res in jobs:
         by_rule.setdefault(rule, []).append(dict(kv.split("=", 1) for kv in res.split(", ")))
-    assert len(by_rule["train"]) == 5 and len(by_rule["evaluate"]) == 5
+    assert len(by_rule["train"]) == 9 and len(by_rule["evaluate"]) == 9
     cfg = yaml.safe_load((checkout / "config" / "config.yaml").read_text())["budgets"]["paper"]["resources"]
     for rule, resources in by_rule.items():
         if rule == "all":  # no command: runs inside Snakemake, never submitted
@@ -182,7 +182,7 @@ def test_requeued_training_job_resumes_from_its_checkpoint_and_ends_identical(cl
 
     # an uninterrupted local run of the same job ends with the same weights and the same training log
     run(["latentvideo", "train", "--config", str(cfg_path), "--budget", "smoke", "--experiment", experiment,
-         "--seed", "0", "--digits", str(checkout / "data" / "processed" / "digits"),
+         "--seed", "0", "--data", str(checkout / "data" / "processed" / "digits"),
          "--threads", str(run_json["device"]["threads"]), "--no-progress", "--out", str(tmp_path / "local")],
         checkout)
     a, b = checkpoint.load(tmp_path / "local" / "model.pt"), checkpoint.load(run_dir / "model.pt")

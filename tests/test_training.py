@@ -65,7 +65,7 @@ def test_checkpoint_holds_state_dicts_rng_and_config(tmp_path, digits, repo):
     settings = settings_for(repo, "srvp-smmnist_stochastic", steps=2)
     path = train(settings, 3, digits, tmp_path, device="cpu", progress=False)
     state = torch.load(path, weights_only=True)
-    assert {"model", "optimizer", "scheduler", "rng", "step", "seed", "settings", "digits_sha256"} <= set(state)
+    assert {"model", "optimizer", "scheduler", "rng", "step", "seed", "settings", "data_sha256"} <= set(state)
     assert state["settings"] == settings and state["seed"] == 3
     model, loaded_settings, seed = load_trained(path)
     assert not model.training and seed == 3
@@ -145,7 +145,7 @@ def test_killed_cli_run_resumes_to_the_same_weights(tmp_path, digits, repo, sign
 
     def cmd(out):
         return [sys.executable, "-m", "latentvideo.cli", "train", "--config", str(tmp_path / "config.yaml"),
-                "--budget", "smoke", "--experiment", "srvp-smmnist_stochastic", "--seed", "0", "--digits",
+                "--budget", "smoke", "--experiment", "srvp-smmnist_stochastic", "--seed", "0", "--data",
                 str(digits), "--threads", "1", "--no-progress", "--out", str(out)]
 
     subprocess.run(cmd(tmp_path / "ref"), check=True, env=tool_env(), capture_output=True)

@@ -42,9 +42,10 @@ def test_paper_budget_dry_run_lists_every_job_quickly(tmp_path):
     out = run(["snakemake", "-n", "--config", "budget=paper"], checkout)
     elapsed = time.perf_counter() - start
     counts = job_counts(out.stdout)
-    assert counts == {"acquire_mnist": 1, "prepare_digits": 1, "make_testset": 2, "train": 5, "evaluate": 5,
+    assert counts == {"acquire_mnist": 1, "prepare_digits": 1, "make_testset": 3, "train": 9, "evaluate": 9,
                       "baseline": 4, "srvp_fig3_psnr": 2, "srvp_fig2_samples": 1, "srvp_table2": 1, "all": 1,
-                      "acquire_raw": 1, "preprocess_raw": 1}  # the 5th Ave substitute is on by default
+                      "acquire_raw": 1, "preprocess_raw": 1,  # the 5th Ave substitute is on by default
+                      "whitney_fig2_correlation": 2, "whitney_fig3_generations": 2, "whitney_table2": 1}
     assert "--budget paper" in out.stdout or "budget=paper" in out.stdout
     assert elapsed < 10, f"dry run took {elapsed:.1f} s"
 
@@ -71,6 +72,17 @@ def test_one_figure_builds_only_what_it_needs(tmp_path):
     assert counts == {"prepare_digits": 1, "make_testset": 1, "train": 2, "evaluate": 2, "baseline": 2,
                       "srvp_fig3_psnr": 1}
     assert "deterministic" not in out.stdout.split("Job stats:")[0]
+
+
+def test_one_whitney_figure_builds_only_its_dataset(tmp_path):
+    checkout = clean_checkout(tmp_path)
+    out = run(["snakemake", "-n", "-p", "results/figures/whitney2017_fig2_correlation_fifth_ave.pdf",
+               "--config", "budget=smoke"], checkout)
+    assert job_counts(out.stdout) == {"acquire_raw": 1, "preprocess_raw": 1, "train": 2, "evaluate": 2,
+                                      "whitney_fig2_correlation": 1}
+    plan = out.stdout + out.stderr
+    assert "--data data/processed/fifth_ave" in plan and "--testset data/processed/fifth_ave/test" in plan
+    assert "color_mnist" not in plan and "digits" not in plan
 
 
 def test_bad_config_key_stops_the_workflow_naming_key_and_schema(tmp_path):
@@ -106,6 +118,17 @@ def test_smoke_dag_end_to_end_from_a_clean_checkout(smoke_checkout):
         if name != "srvp2020_table2":
             for ext in ("pdf", "png"):
                 assert (checkout / "results" / "figures" / f"{name}.{ext}").stat().st_size > 1000
+    for name in ("whitney2017_fig2_correlation_color_mnist", "whitney2017_fig2_correlation_fifth_ave",
+                 "whitney2017_fig3_generations_color_mnist", "whitney2017_fig3_generations_fifth_ave"):
+        assert '"papermill"' in (checkout / "results" / "notebooks" / f"{name}.ipynb").read_text()
+        for ext in ("pdf", "png"):
+            assert (checkout / "results" / "figures" / f"{name}.{ext}").stat().st_size > 1000
+    whitney = (checkout / "results" / "tables" / "whitney2017_table2.md").read_text()
+    assert "4.61" in whitney and "-2902" in whitney and "6830" in whitney  # the paper's numbers beside ours
+    assert "budget 'smoke'" in whitney and "fifth_ave:substitute" in whitney and "not run" not in whitney
+    factored = pd.read_csv(checkout / "results" / "eval" / "whitney_factored-color_mnist" / "seed0" / "metrics.csv")
+    assert set(factored["metric"]) == {"elbo", "reconstruction", "kl", "mi_same", "mi_cross"}
+    assert factored["value"].notna().all() and (factored["budget"] == "smoke").all()
     table = (checkout / "results" / "tables" / "srvp2020_table2.md").read_text()
     assert "14.45 ± 0.06" in table and "16.90 ± 0.09" in table  # the paper's numbers beside ours
     assert "budget 'smoke'" in table and "3 steps x batch 2" in table

@@ -79,7 +79,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     from latentvideo.training.trainer import train
 
     settings = config.experiment_settings(_cfg(args), args.experiment)
-    path = train(settings, args.seed, args.digits, args.out, device=args.device, threads=args.threads,
+    path = train(settings, args.seed, args.data, args.out, device=args.device, threads=args.threads,
                  progress=not args.no_progress)
     print(f"trained {args.experiment} seed {args.seed} ({config.budget_summary(settings)}) -> {path}")
 
@@ -89,8 +89,8 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     from latentvideo.evaluation.driver import evaluate_model
 
     cfg = _cfg(args)
-    evaluate_model(args.checkpoint, args.testset, config.budget_of(cfg)["evaluation"], args.out,
-                   device=args.device, threads=args.threads)
+    evaluate_model(args.checkpoint, args.experiment, args.testset, config.budget_of(cfg)["evaluation"],
+                   config.evaluation_protocol(cfg, args.experiment), args.out, device=args.device, threads=args.threads)
 
 
 def cmd_baseline(args: argparse.Namespace) -> None:
@@ -162,7 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_preprocess)
 
     for name, func, help_ in (("train", cmd_train, "train one experiment x seed (resumes from its checkpoint)"),
-                              ("evaluate", cmd_evaluate, "best-of-N evaluation of a trained checkpoint")):
+                              ("evaluate", cmd_evaluate, "evaluate a trained checkpoint by its model's protocol "
+                                                          "(best-of-N prediction or factor analysis)")):
         p = sub.add_parser(name, help=help_)
         _common(p)
         p.add_argument("--device", default="auto", help="auto (CUDA if visible, else CPU), cpu, cuda, cuda:1 ...")
@@ -172,10 +173,12 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "train":
             p.add_argument("--experiment", required=True)
             p.add_argument("--seed", type=int, required=True)
-            p.add_argument("--digits", required=True)
+            p.add_argument("--data", required=True,
+                           help="training data: the digit pools (generated datasets) or a preprocessed raw dataset")
             p.add_argument("--no-progress", action="store_true")
         else:
             p.add_argument("--checkpoint", required=True)
+            p.add_argument("--experiment", required=True, help="the experiment the checkpoint was trained for")
             p.add_argument("--testset", required=True)
 
     p = sub.add_parser("baseline", help="evaluate a reference predictor (copy_last, mean_frame)")

@@ -18,6 +18,7 @@ from latentvideo.data.digits import MNIST_FILES
 from latentvideo.models.registry import registered_models
 
 SCHEMA_NAME = "schemas/config.schema.yaml"
+DATASET_CHANNELS = {"sm_mnist": 1, "color_mnist": 3, "raw_video": 3}
 TRAINING_DEFAULTS = {"checkpoint_every": 1000, "log_every": 10, "val_every": 1000, "val_videos": 16,
                      "workers": 0, "lr_decay_steps": 0}
 
@@ -76,10 +77,33 @@ def _check_references(cfg: Mapping[str, Any]) -> None:
             problems.append(f"experiments.{name}.hyperparameters: unknown key(s) {bad}")
         if exp["dataset"] not in cfg["datasets"]:
             problems.append(f"experiments.{name}.dataset: {exp['dataset']!r} is not under datasets")
+        elif exp["model"] in cfg["models"]:
+            hyper = {**cfg["models"][exp["model"]]["hyperparameters"], **exp.get("hyperparameters", {})}
+            want = DATASET_CHANNELS[cfg["datasets"][exp["dataset"]]["kind"]]
+            if hyper.get("channels", want) != want:
+                problems.append(f"experiments.{name}: the model has {hyper['channels']} channel(s), dataset "
+                                f"{exp['dataset']} has {want}")
+        if "evaluation" in exp and exp["model"] in cfg["models"]:
+            if cfg["models"][exp["model"]]["evaluation"]["protocol"] != "factor_analysis":
+                problems.append(f"experiments.{name}.evaluation: only factor_analysis models take evaluation settings")
+    for name, ds in cfg["datasets"].items():
+        if ds["kind"] != "raw_video":
+            continue
+        raw = cfg["raw_data"].get(ds["raw"])
+        if raw is None:
+            problems.append(f"datasets.{name}.raw: {ds['raw']!r} is not under raw_data")
+        elif "chunk_length" in raw["protocol"] and ds["train_length"] > raw["protocol"]["chunk_length"]:
+            problems.append(f"datasets.{name}.train_length: {ds['train_length']} > raw_data.{ds['raw']}.protocol."
+                            f"chunk_length ({raw['protocol']['chunk_length']})")
     for bname, budget in cfg["budgets"].items():
         for exp in budget["experiments"]:
             if exp not in cfg["experiments"]:
                 problems.append(f"budgets.{bname}.experiments: {exp!r} is not under experiments")
+                continue
+            ds = cfg["datasets"].get(cfg["experiments"][exp]["dataset"], {})
+            if ds.get("kind") == "raw_video" and not cfg["raw_data"].get(ds["raw"], {}).get("enabled", True):
+                problems.append(f"budgets.{bname}.experiments: {exp} trains on raw_data.{ds['raw']}, which is not "
+                                f"enabled (set raw_data.{ds['raw']}.enabled: true)")
         for key in budget["training"]:
             if key != "default" and key not in budget["experiments"]:
                 problems.append(f"budgets.{bname}.training.{key}: not an experiment of this budget")
@@ -153,6 +177,15 @@ def experiment_settings(cfg: Mapping[str, Any], experiment: str) -> dict[str, An
     })
 
 
+def evaluation_protocol(cfg: Mapping[str, Any], experiment: str) -> dict[str, Any]:
+    """What the evaluate job measures for ``experiment``: its model's ``evaluation`` block plus the experiment's
+    overrides. Not part of the training settings, so changing it re-runs evaluation only."""
+    if experiment not in cfg["experiments"]:
+        raise ConfigError(f"unknown experiment {experiment!r}; known: {sorted(cfg['experiments'])}")
+    exp = cfg["experiments"][experiment]
+    return copy.deepcopy({**cfg["models"][exp["model"]]["evaluation"], **exp.get("evaluation", {})})
+
+
 def job_resources(cfg: Mapping[str, Any], rule: str) -> dict[str, int]:
     """Cluster resources of one rule under the active budget: ``{"mem_mb": MB, "runtime": minutes}``.
 
@@ -164,10 +197,9 @@ def job_resources(cfg: Mapping[str, Any], rule: str) -> dict[str, int]:
 
 
 def budget_summary(settings: Mapping[str, Any]) -> str:
-    """One line stating the budget a number came from (printed beside every number)."""
-    t, e = settings["training"], settings["evaluation"]
-    return (f"budget={settings['budget']}: {t['steps']} steps x batch {t['batch_size']}, "
-            f"{e['test_videos']} test videos, best of {e['samples']}")
+    """One line stating the training budget a model came from (evaluation prints its own protocol)."""
+    t = settings["training"]
+    return f"budget={settings['budget']}: {t['steps']} steps x batch {t['batch_size']}"
 
 
 def check_forwardable(cfg: Mapping[str, Any], path: str | Path) -> None:

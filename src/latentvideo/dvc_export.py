@@ -71,11 +71,17 @@ def _params(job: PlannedJob, cfg: dict[str, Any], budget: str) -> list[str]:
         return [f"raw_data.{w['raw']}"]
     if job.rule == "make_testset":
         return [f"datasets.{w['dataset']}", f"budgets.{budget}.evaluation.test_videos"]
+    if job.rule in ("srvp_fig3_psnr", "whitney_fig2_correlation", "whitney_fig3_generations"):
+        return ["kernel", f"datasets.{w['dataset']}"]
     if job.rule == "train":
         exp = cfg["experiments"][w["experiment"]]
         return [f"experiments.{w['experiment']}", f"models.{exp['model']}", f"datasets.{exp['dataset']}",
                 f"budgets.{budget}.training"]
-    if job.rule in ("evaluate", "baseline"):
+    if job.rule == "evaluate":
+        exp = w["experiment"]
+        return [f"budgets.{budget}.evaluation", f"models.{cfg['experiments'][exp]['model']}.evaluation",
+                f"experiments.{exp}"]
+    if job.rule == "baseline":
         return [f"budgets.{budget}.evaluation"]
     return ["kernel"]
 

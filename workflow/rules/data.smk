@@ -49,6 +49,8 @@ rule make_testset:
         directory("data/processed/{dataset}/test"),
     log:
         "results/logs/make_testset/{dataset}.log",
+    wildcard_constraints:
+        dataset="|".join(T.generated_datasets(config)),
     conda:
         "../envs/latentvideo.yaml"
     resources:

@@ -1,11 +1,14 @@
-# Evaluation: best-of-N PSNR / SSIM per test video (best sample chosen per metric), and the
-# deterministic reference baselines evaluated the same way.
+# Evaluation, by the model's protocol: best-of-N PSNR / SSIM per test video (SRVP, SVG; best sample chosen
+# per metric) or factor analysis (Whitney & Fergus: ELBO, mutual information, correlations, generations);
+# and the deterministic reference baselines evaluated like the prediction models.
 
 
 rule evaluate:
     input:
         checkpoint="results/runs/{experiment}/seed{seed}/model.pt",
-        testset=lambda w: T.testset(config["experiments"][w.experiment]["dataset"]),
+        testset=lambda w: T.testset_input(
+            config, config["experiments"][w.experiment]["dataset"]
+        ),
     output:
         metrics="results/eval/{experiment}/seed{seed}/metrics.csv",
         samples="results/eval/{experiment}/seed{seed}/samples.npz",
@@ -21,10 +24,14 @@ rule evaluate:
         cfg=CONFIG_FILE,
         budget=BUDGET,
         evaluation=config["budgets"][BUDGET]["evaluation"],
+        testset=lambda w: T.testset(
+            config, config["experiments"][w.experiment]["dataset"]
+        ),
         out=lambda w, output: os.path.dirname(output.metrics),
     shell:
         "latentvideo --log {log} evaluate --config {params.cfg} --budget {params.budget}"
-        " --checkpoint {input.checkpoint} --testset {input.testset} --threads {threads}"
+        " --checkpoint {input.checkpoint} --experiment {wildcards.experiment} --testset {params.testset}"
+        " --threads {threads}"
         " --out {params.out}"
 
 

@@ -1,10 +1,11 @@
-# Training: one job per (experiment = model x dataset x variant) x seed. Resumes from
+# Training: one job per (experiment = model x dataset x variant) x seed, on the digit pools (generated
+# datasets) or a preprocessed raw dataset. Resumes from
 # results/runs/<experiment>/seed<seed>/checkpoints/last.pt when re-run after an interruption.
 
 
 rule train:
     input:
-        digits=T.DIGITS,
+        data=lambda w: T.training_input(config, w.experiment),
     output:
         model="results/runs/{experiment}/seed{seed}/model.pt",
         log_jsonl="results/runs/{experiment}/seed{seed}/train_log.jsonl",
@@ -23,5 +24,5 @@ rule train:
         out=lambda w, output: os.path.dirname(output.model),
     shell:
         "latentvideo --log {log} train --config {params.cfg} --budget {params.budget}"
-        " --experiment {wildcards.experiment} --seed {wildcards.seed} --digits {input.digits}"
+        " --experiment {wildcards.experiment} --seed {wildcards.seed} --data {input.data}"
         " --threads {threads} --no-progress --out {params.out}"

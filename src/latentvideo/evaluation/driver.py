@@ -1,8 +1,13 @@
 """Evaluate a trained model or a baseline on a stored test set; write tidy metrics, samples and provenance.
 
+The model's evaluation protocol (config ``models.<model>.evaluation.protocol``) decides what is measured:
+``best_of_n`` (SRVP, SVG): best-of-N PSNR / SSIM of predicted frames; ``factor_analysis`` (Whitney & Fergus
+2017): ELBO, mutual information between factors, correlations, independent generations.
+
 Outputs in ``out_dir``: ``metrics.csv`` (tidy, see :mod:`latentvideo.evaluation.tidy`), ``samples.npz``
-(conditioning frames, ground truth, best-PSNR and first samples of the first ``saved_videos`` videos,
-uint8 ``(N, T, H, W, C)``) and ``eval.json`` (provenance).
+(best_of_n: conditioning frames, ground truth, best-PSNR and first samples of the first ``saved_videos``
+videos, uint8 ``(N, T, H, W, C)``; factor_analysis: see :mod:`latentvideo.evaluation.factor_analysis`) and
+``eval.json`` (provenance).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import torch
 from latentvideo import provenance
 from latentvideo.atomic import atomic_path, sha256_file, write_json
 from latentvideo.data.shards import read_manifest, read_videos, to_model_layout
+from latentvideo.evaluation import factor_analysis
 from latentvideo.evaluation.baselines import BASELINES
 from latentvideo.evaluation.best_of_n import Sampler, best_of_n
 from latentvideo.evaluation.tidy import metric_rows, to_frame
@@ -81,6 +87,13 @@ def evaluate_sampler(sampler: Sampler, testset: str | Path, cond_frames: int, ev
     return summary
 
 
+def data_source(testset_provenance: dict[str, Any]) -> str:
+    """The digit source of a generated test set, or ``<dataset>:<substitute|original>`` for a raw dataset."""
+    if "digit_source" in testset_provenance:
+        return testset_provenance["digit_source"]
+    return f"{testset_provenance['dataset']}:{'substitute' if testset_provenance.get('substitute') else 'original'}"
+
+
 def _meta(settings_like: dict[str, Any], seed: int | str, digit_source: str, steps: Any, batch: Any) -> dict[str, Any]:
     ev = settings_like["evaluation"]
     return {"paper": settings_like["paper"], "experiment": settings_like["experiment"], "label": settings_like["label"],
@@ -90,23 +103,59 @@ def _meta(settings_like: dict[str, Any], seed: int | str, digit_source: str, ste
             "digit_source": digit_source, "code_version": provenance.code_version()}
 
 
-def evaluate_model(checkpoint_path: str | Path, testset: str | Path, evaluation: dict[str, Any],
-                   out_dir: str | Path, device: str = "auto", threads: int | None = None) -> dict[str, Any]:
+def evaluate_model(checkpoint_path: str | Path, experiment: str, testset: str | Path, evaluation: dict[str, Any],
+                   protocol: dict[str, Any], out_dir: str | Path, device: str = "auto",
+                   threads: int | None = None) -> dict[str, Any]:
+    """Evaluate the checkpoint of ``experiment`` by ``protocol`` (``config.evaluation_protocol``)."""
     if threads:
         torch.set_num_threads(threads)
     dev = pick_device(device)
     model, settings, seed = load_trained(checkpoint_path, dev)
+    if settings["experiment"] != experiment:
+        raise ValueError(f"{checkpoint_path} was trained for {settings['experiment']!r}, not {experiment!r}")
+    if protocol["protocol"] == "factor_analysis":
+        evaluation = {**evaluation, "samples": 1}  # one posterior sample path per test video
     settings = {**settings, "evaluation": evaluation}
-    source = read_manifest(testset)["provenance"]["digit_source"]
+    source = data_source(read_manifest(testset)["provenance"])
     meta = _meta(settings, seed, source, settings["training"]["steps"], settings["training"]["batch_size"])
-    return evaluate_sampler(model.sample, testset, settings["dataset"]["cond_frames"], evaluation, meta, out_dir, dev)
+    if protocol["protocol"] == "best_of_n":
+        return evaluate_sampler(model.sample, testset, settings["dataset"]["cond_frames"], evaluation, meta, out_dir,
+                                dev)
+    return evaluate_factors(model, protocol, testset, evaluation, meta, out_dir, dev)
+
+
+def evaluate_factors(model, protocol: dict[str, Any], testset: str | Path, evaluation: dict[str, Any],
+                     meta: dict[str, Any], out_dir: str | Path, device: torch.device) -> dict[str, Any]:
+    """Whitney & Fergus 2017's evaluation (:mod:`latentvideo.evaluation.factor_analysis`) on up to ``test_videos``."""
+    videos = read_videos(testset, limit=evaluation["test_videos"], verify=True)
+    if len(videos) == 0:
+        raise ValueError(f"{testset} holds no test videos")
+    meta = {**meta, "test_videos": len(videos)}
+    result = factor_analysis.analyze(model, videos, protocol, evaluation["batch_size"], evaluation["saved_videos"],
+                                     device)
+    summary = factor_analysis.write_results(result, meta, model.config.factor_dim, out_dir)
+    budget = (f"budget {meta['budget']}: {meta['train_steps']} steps x batch {meta['batch_size']}, {len(videos)} test "
+              f"videos ({meta['digit_source']}), MI from {result['info'].n} of {result['pairs']} (z_t, z_t+1) pairs"
+              + (f", best of {protocol['mi_partitions']} random partitions" if result["partitioned"] else ""))
+    (elbo, elbo_ci), (rec, rec_ci), (kl, kl_ci) = summary["elbo"], summary["reconstruction"], summary["kl"]
+    print(f"[latentvideo] {meta['label']} on {meta['dataset']}: ELBO = {elbo:.1f} ± {elbo_ci:.1f} nats/frame "
+          f"(reconstruction {rec:.1f} ± {rec_ci:.1f}, KL {kl:.2f} ± {kl_ci:.2f}); MI same = "
+          f"{summary['mi_same'][0]:.3f} bits, cross = {summary['mi_cross'][0]:.3f} bits ({budget})")
+    write_json(Path(out_dir) / "eval.json", {
+        "meta": meta, "evaluation": evaluation, "protocol": protocol, "units": factor_analysis.UNITS,
+        "testset_manifest_sha256": sha256_file(Path(testset) / "manifest.json"),
+        "testset": read_manifest(testset).get("provenance", {}), "summary": summary,
+        "mi_pairs": {"used": result["info"].n, "available": result["pairs"], "partitioned": result["partitioned"]},
+        "device": describe(device), "provenance": provenance.collect(),
+    })
+    return summary
 
 
 def evaluate_baseline(name: str, dataset_name: str, dataset: dict[str, Any], budget: str, evaluation: dict[str, Any],
                       testset: str | Path, out_dir: str | Path) -> dict[str, Any]:
     if name not in BASELINES:
         raise ValueError(f"unknown baseline {name!r}; known: {sorted(BASELINES)}")
-    source = read_manifest(testset)["provenance"]["digit_source"]
+    source = data_source(read_manifest(testset)["provenance"])
     reference = {"paper": "reference", "experiment": f"{name}-{dataset_name}", "label": BASELINE_LABELS[name],
             "model": name, "variant": "-",
             "dataset_name": dataset_name, "budget": budget, "evaluation": {**evaluation, "samples": 1}}

@@ -2,7 +2,9 @@
 
 One row per (paper, experiment, model, variant, dataset, seed, metric, t); ``t`` is the 1-based frame
 index in the test video, or ``mean`` for the average over predicted frames. Each row carries value,
-95% CI half-width over test videos, n, and the budget and code version that produced it.
+95% CI half-width over test videos (NaN where none is defined, e.g. a mutual-information estimate), n
+(test videos, or sample pairs for mutual information), and the budget and code version that produced it.
+Units: psnr dB, ssim unitless; elbo / reconstruction / kl nats per frame; mi_same / mi_cross bits.
 """
 
 from __future__ import annotations
@@ -18,13 +20,18 @@ COLUMNS = ["paper", "experiment", "label", "model", "variant", "dataset", "seed"
            "budget", "train_steps", "batch_size", "test_videos", "samples", "digit_source", "code_version"]
 
 
+def mean_rows(meta: dict[str, Any], metric: str, per_video: np.ndarray) -> list[dict[str, Any]]:
+    """The ``t = mean`` row of one score per test video ``(n_videos,)``: mean and 95% CI over videos."""
+    per_video = np.asarray(per_video, dtype=np.float64)
+    mean, ci = mean_ci95(per_video)
+    return [{**meta, "metric": metric, "t": "mean", "value": float(mean), "ci95": float(ci), "n": len(per_video)}]
+
+
 def metric_rows(meta: dict[str, Any], metric: str, per_frame: np.ndarray, first_t: int) -> list[dict[str, Any]]:
     """Rows for ``per_frame: (n_videos, n_future)`` scores whose first column is frame ``first_t``."""
     per_frame = np.asarray(per_frame, dtype=np.float64)
     n = per_frame.shape[0]
-    rows = []
-    mean, ci = mean_ci95(per_frame.mean(axis=1))
-    rows.append({**meta, "metric": metric, "t": "mean", "value": float(mean), "ci95": float(ci), "n": n})
+    rows = mean_rows(meta, metric, per_frame.mean(axis=1))
     means, cis = mean_ci95(per_frame, axis=0)
     for j, (m, c) in enumerate(zip(means, cis)):
         rows.append({**meta, "metric": metric, "t": str(first_t + j), "value": float(m), "ci95": float(c), "n": n})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -61,5 +62,44 @@ def sample_strip(samples: dict[str, dict[str, np.ndarray]], video: int, title: s
         ax.set_yticks([])
         ax.set_xticks([])
         ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=7)
-    fig.suptitle(title, fontsize=8)
+    fig.suptitle(textwrap.fill(title, 10 * n_cols + 20), fontsize=7)
+    return fig
+
+
+def correlation_heatmaps(panels: list[tuple[str, np.ndarray, int]], title: str) -> plt.Figure:
+    """Whitney & Fergus Fig. 2: |corr(unit of Z_t, unit of Z_{t+1})| per model, side by side.
+
+    ``panels``: (label, correlation ``(D, D)`` with rows = Z_t and columns = Z_{t+1}, block size); lines
+    outline the blocks of ``block`` units (the factors of a factored model).
+    """
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.4), squeeze=False)
+    for ax, (label, corr, block) in zip(axes[0], panels):
+        image = ax.imshow(np.abs(corr), cmap="viridis", vmin=0, vmax=1, interpolation="nearest")
+        for edge in range(block, corr.shape[0], block):
+            ax.axhline(edge - 0.5, color="w", lw=0.8)
+            ax.axvline(edge - 0.5, color="w", lw=0.8)
+        ax.set_title(label, fontsize=9)
+        ax.set_xlabel("unit of $Z_{t+1}$")
+    axes[0][0].set_ylabel("unit of $Z_t$")
+    fig.colorbar(image, ax=list(axes[0]), shrink=0.8, label="|correlation|")
+    fig.suptitle(textwrap.fill(title, 40 * len(panels) + 40), fontsize=7)
+    return fig
+
+
+def generation_grid(generations: np.ndarray, truth: np.ndarray, title: str) -> plt.Figure:
+    """Whitney & Fergus Fig. 3: ground truth, reconstruction, then one row per factor varied alone.
+
+    ``generations``: uint8 ``(1 + factors, T, H, W, C)``; ``truth``: uint8 ``(T, H, W, C)``.
+    """
+    rows = [("input", truth), ("all factors", generations[0])]
+    rows += [(f"factor {i + 1} only", g) for i, g in enumerate(generations[1:])]
+    n_cols = truth.shape[0]
+    fig, axes = plt.subplots(len(rows), 1, figsize=(n_cols * 0.6 + 1.2, len(rows) * 0.68 + 0.5))
+    for ax, (label, frames) in zip(np.atleast_1d(axes), rows):
+        strip = np.concatenate(list(frames), axis=1)
+        ax.imshow(strip[..., 0] if strip.shape[-1] == 1 else strip, cmap="gray", vmin=0, vmax=255)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=7)
+    fig.suptitle(textwrap.fill(title, 10 * n_cols + 20), fontsize=7)
     return fig

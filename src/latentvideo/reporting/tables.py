@@ -102,3 +102,57 @@ def write_table(table: pd.DataFrame, note: str, out_md: str | Path, out_tex: str
 def load_paper_numbers(path: str | Path) -> dict[str, Any]:
     with open(path) as fh:
         return yaml.safe_load(fh)
+
+
+FACTOR_COLUMNS = (("mi_same", "MI same (bits)"), ("mi_cross", "MI cross (bits)"), ("elbo", "ELBO (nats/frame)"),
+                  ("reconstruction", "log p(x|z) (nats/frame)"), ("kl", "KL (nats/frame)"))
+
+
+def _fmt_factor(metric: str, sel: pd.DataFrame) -> str:
+    if metric.startswith("mi_"):
+        return f"{sel['value'].mean():.2f} (n={int(sel['n'].iloc[0])})"
+    return f"{sel['value'].mean():.1f} ± {sel['ci95'].mean():.1f}"
+
+
+def factor_table(metrics: pd.DataFrame, paper_numbers: dict[str, Any]) -> pd.DataFrame:
+    """Whitney & Fergus Table 2: one row per (dataset, factored / entangled), ours beside the paper's.
+
+    MI cells show the estimate and the number of (z_t, z_t+1) pairs; ELBO, reconstruction and KL the mean and
+    95% CI over test videos. With several seeds a cell shows the mean over seeds.
+    """
+    means = metrics[metrics["t"] == "mean"]
+    budgets = ", ".join(sorted(means["budget"].unique())) or "?"
+    keys = [(r["dataset"], r["variant"]) for r in paper_numbers["rows"]]
+    keys += [k for k in means[["dataset", "variant"]].drop_duplicates().itertuples(index=False, name=None)
+             if k not in keys]
+    rows = []
+    for dataset, variant in keys:
+        ref = next((r for r in paper_numbers["rows"] if (r["dataset"], r["variant"]) == (dataset, variant)), {})
+        ours = means[(means["dataset"] == dataset) & (means["variant"] == variant)]
+        label = ref.get("label") or f"{dataset}, {ours['label'].iloc[0]}"
+        row: dict[Any, str] = {"model": label}
+        for metric, name in FACTOR_COLUMNS:
+            sel = ours[ours["metric"] == metric]
+            row[(name, "ours")] = (_fmt_factor(metric, sel) if len(sel)
+                                   else f"not run (no {variant} experiment on {dataset} in budget {budgets})")
+            paper = ref.get(metric)
+            row[(name, "paper")] = f"{paper:g}" if paper is not None else "not reported"
+        rows.append(row)
+    table = pd.DataFrame(rows).set_index("model")
+    table.columns = pd.MultiIndex.from_tuples(table.columns, names=["metric", "source"])
+    return table
+
+
+def factor_budget_note(metrics: pd.DataFrame) -> str:
+    """The budget, data and sample sizes behind each of our Whitney & Fergus numbers."""
+    means = metrics[metrics["t"] == "mean"]
+    parts = []
+    for (exp, seed), group in means.groupby(["experiment", "seed"], sort=False):
+        r = group.iloc[0]
+        pairs = group.loc[group["metric"] == "mi_same", "n"]
+        parts.append(f"{r['label']} on {r['dataset']} ({r['digit_source']}): {r['train_steps']} steps x batch "
+                     f"{r['batch_size']}, seed {seed}, {r['test_videos']} test videos"
+                     + (f", MI from {int(pairs.iloc[0])} pairs" if len(pairs) else ""))
+    if not parts:
+        return "Ours: no Whitney & Fergus experiment in these metric files."
+    return f"Ours: budget '{means['budget'].iloc[0]}'; " + "; ".join(parts) + "."

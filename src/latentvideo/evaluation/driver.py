@@ -79,12 +79,17 @@ def evaluate_sampler(sampler: Sampler, testset: str | Path, cond_frames: int, ev
     for metric, (mean, ci) in summary.items():
         print(f"[latentvideo] {meta['label']} on {meta['dataset']}: {metric} = {mean:.4f} ± {ci:.4f} "
               f"(95% CI over videos; {budget})")
-    write_json(out_dir / "eval.json", {
-        "meta": meta, "evaluation": evaluation, "testset_manifest_sha256": sha256_file(Path(testset) / "manifest.json"),
-        "testset": read_manifest(testset).get("provenance", {}), "summary": summary, "device": describe(device),
+    _write_eval_json(out_dir, testset, device, meta=meta, evaluation=evaluation, summary=summary)
+    return summary
+
+
+def _write_eval_json(out_dir: str | Path, testset: str | Path, device: torch.device, **record: Any) -> None:
+    """``eval.json``: ``record`` plus the test set's manifest sha256 and provenance, the device and versions."""
+    write_json(Path(out_dir) / "eval.json", {
+        **record, "testset_manifest_sha256": sha256_file(Path(testset) / "manifest.json"),
+        "testset": read_manifest(testset).get("provenance", {}), "device": describe(device),
         "provenance": provenance.collect(),
     })
-    return summary
 
 
 def data_source(testset_provenance: dict[str, Any]) -> str:
@@ -141,13 +146,10 @@ def evaluate_factors(model, protocol: dict[str, Any], testset: str | Path, evalu
     print(f"[latentvideo] {meta['label']} on {meta['dataset']}: ELBO = {elbo:.1f} ± {elbo_ci:.1f} nats/frame "
           f"(reconstruction {rec:.1f} ± {rec_ci:.1f}, KL {kl:.2f} ± {kl_ci:.2f}); MI same = "
           f"{summary['mi_same'][0]:.3f} bits, cross = {summary['mi_cross'][0]:.3f} bits ({budget})")
-    write_json(Path(out_dir) / "eval.json", {
-        "meta": meta, "evaluation": evaluation, "protocol": protocol, "units": factor_analysis.UNITS,
-        "testset_manifest_sha256": sha256_file(Path(testset) / "manifest.json"),
-        "testset": read_manifest(testset).get("provenance", {}), "summary": summary,
-        "mi_pairs": {"used": result["info"].n, "available": result["pairs"], "partitioned": result["partitioned"]},
-        "device": describe(device), "provenance": provenance.collect(),
-    })
+    _write_eval_json(out_dir, testset, device, meta=meta, evaluation=evaluation, protocol=protocol,
+                     units=factor_analysis.UNITS, summary=summary,
+                     mi_pairs={"used": result["info"].n, "available": result["pairs"],
+                               "partitioned": result["partitioned"]})
     return summary
 
 

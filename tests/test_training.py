@@ -90,34 +90,135 @@ def test_changed_settings_or_data_do_not_resume_a_stale_checkpoint(tmp_path, dig
     assert resumed_from() == 3  # everything the same: the finished checkpoint is taken as is
 
 
-def test_non_finite_loss_names_the_step_and_keeps_last_good_checkpoint(tmp_path, digits, repo):
-    settings = settings_for(repo, "svg_lp-smmnist_stochastic", steps=6, checkpoint_every=2)
-
-    def poison(step):
-        if step == 3:
-            model_params = [p for group in poison.optimizer.param_groups for p in group["params"]]
-            for p in model_params:
-                p.data.fill_(float("nan"))
-
+def _poisoned_train(settings, digits, out, at_step, what="parameters"):
+    """Train, filling every parameter (or Adam's moment estimates) with NaN right after step ``at_step``."""
     import latentvideo.training.trainer as trainer
 
     original = trainer.build_training_state
+    held = {}
 
     def capture(*args, **kwargs):
-        model, optimizer, scheduler = original(*args, **kwargs)
-        poison.optimizer = optimizer
-        return model, optimizer, scheduler
+        held["state"] = original(*args, **kwargs)
+        return held["state"]
+
+    def poison(step):
+        if step == at_step and what == "parameters":
+            for p in held["state"][0].parameters():
+                p.data.fill_(float("nan"))
+        elif step == at_step:
+            for moments in held["state"][1].state.values():
+                moments["exp_avg"].fill_(float("nan"))
 
     trainer.build_training_state = capture
     try:
-        with pytest.raises(NonFiniteLossError, match="non-finite loss at step 4"):
-            train(settings, 0, digits, tmp_path, device="cpu", progress=False, on_step=poison)
+        return train(settings, 0, digits, out, device="cpu", progress=False, on_step=poison)
     finally:
         trainer.build_training_state = original
+
+
+def test_non_finite_loss_names_the_step_and_keeps_last_good_checkpoint(tmp_path, digits, repo):
+    settings = settings_for(repo, "svg_lp-smmnist_stochastic", steps=6, checkpoint_every=2)
+    with pytest.raises(NonFiniteLossError, match=r"non-finite loss at step 4 .*last finite checkpoint is .*last.pt "
+                                                 r"\(step 2\)\. To go on, lower models.svg_lp.optimizer.lr"):
+        _poisoned_train(settings, digits, tmp_path, at_step=3)
     state = checkpoint.load(tmp_path / "checkpoints" / "last.pt")
     assert state["step"] == 2
     assert all(torch.isfinite(v).all() for v in state["model"].values() if v.is_floating_point())
     assert not (tmp_path / "model.pt").exists()
+
+
+def test_non_finite_parameters_are_never_checkpointed_and_a_rerun_fails_at_once(tmp_path, digits, repo):
+    """checkpoint_every 3, Adam's state NaN after step 2 (so the loss of step 3 is finite, its update is not):
+    the save of step 3 is refused, the message says no checkpoint exists (rather than naming a file that does
+    not); the identical rerun stops before training."""
+    settings = settings_for(repo, "svg_lp-smmnist_stochastic", steps=6, checkpoint_every=3)
+    with pytest.raises(NonFiniteLossError, match="parameters became non-finite at step 3 .*no checkpoint was "
+                                                 "written before it"):
+        _poisoned_train(settings, digits, tmp_path, at_step=2, what="optimizer")
+    assert not (tmp_path / "checkpoints" / "last.pt").exists()
+    with pytest.raises(NonFiniteLossError, match="an earlier attempt with these very settings failed"):
+        train(settings, 0, digits, tmp_path, device="cpu", progress=False)
+    lowered = {**settings, "optimizer": {**settings["optimizer"], "lr": 1e-4}}
+    train(lowered, 0, digits, tmp_path, device="cpu", progress=False)  # changed settings: starts afresh
+    assert not (tmp_path / "checkpoints" / "non_finite.json").exists()
+
+
+def test_checkpoint_refuses_non_finite_state(tmp_path):
+    with pytest.raises(checkpoint.NonFiniteStateError, match=r"model\.w"):
+        checkpoint.save(tmp_path / "x.pt", model={"w": torch.tensor([1.0, float("inf")])}, step=1)
+    assert list(tmp_path.iterdir()) == []
+
+
+def _flip_bytes_in_a_tensor_record(path):
+    """Overwrite 64 bytes inside the largest tensor record of a torch zip checkpoint (CRC left stale)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        info = max((i for i in zf.infolist() if "/data/" in i.filename), key=lambda i: i.file_size)
+    raw = bytearray(path.read_bytes())
+    name_len, extra_len = int.from_bytes(raw[info.header_offset + 26:info.header_offset + 28], "little"), \
+        int.from_bytes(raw[info.header_offset + 28:info.header_offset + 30], "little")
+    start = info.header_offset + 30 + name_len + extra_len + info.file_size // 2
+    raw[start:start + 64] = bytes(255 - b for b in raw[start:start + 64])
+    path.write_bytes(bytes(raw))
+
+
+@pytest.mark.parametrize("damage", ["flipped_bytes", "scaled_weights", "truncated", "empty", "not_a_checkpoint"])
+def test_a_corrupt_last_checkpoint_is_named_and_the_run_falls_back_to_the_previous(tmp_path, digits, repo, damage,
+                                                                                   caplog):
+    settings = settings_for(repo, "srvp-smmnist_stochastic", steps=6, checkpoint_every=2)
+    ref = checkpoint.load(train(settings, 0, digits, tmp_path / "ref", device="cpu", progress=False))
+
+    def stop_at_5(step):
+        if step == 5:
+            raise Interrupt
+
+    with pytest.raises(Interrupt):
+        train(settings, 0, digits, tmp_path / "run", device="cpu", progress=False, on_step=stop_at_5)
+    last = tmp_path / "run" / "checkpoints" / "last.pt"
+    assert checkpoint.load(last)["step"] == 4 and checkpoint.load(last.with_name("previous.pt"))["step"] == 2
+    if damage == "flipped_bytes":
+        _flip_bytes_in_a_tensor_record(last)
+    elif damage == "scaled_weights":  # re-saved by hand with the old digest
+        state = torch.load(last, weights_only=True)
+        state["model"] = {k: v * 1.5 if v.is_floating_point() else v for k, v in state["model"].items()}
+        torch.save(state, last)
+    elif damage == "truncated":
+        last.write_bytes(last.read_bytes()[:1000])
+    elif damage == "empty":
+        last.write_bytes(b"")
+    else:
+        last.write_text("model: not really\n")
+    with pytest.raises(checkpoint.CorruptCheckpointError, match=str(last)):
+        checkpoint.load(last)
+    resumed = train(settings, 0, digits, tmp_path / "run", device="cpu", progress=False)
+    info = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert info["resumed_from"] == 2 and info["resumed_checkpoint"] == "previous.pt"
+    assert str(last) in info["rejected_checkpoints"][0] and last.with_name("last.pt.corrupt").exists()
+    b = checkpoint.load(resumed)
+    assert all(torch.equal(ref["model"][k], b["model"][k]) for k in ref["model"])
+
+
+def test_stale_temporaries_of_a_killed_save_are_removed(tmp_path, digits, repo):
+    settings = settings_for(repo, "srvp-smmnist_stochastic", steps=2)
+    (tmp_path / "checkpoints").mkdir(parents=True)
+    stale = tmp_path / "checkpoints" / ".last.pt.abc123.tmp"
+    stale.write_bytes(b"\0" * 1000)
+    (tmp_path / ".run.json.x.tmp").write_text("{")
+    train(settings, 0, digits, tmp_path, device="cpu", progress=False)
+    leftovers = [p.name for p in tmp_path.rglob("*.tmp")]
+    assert leftovers == []
+
+
+def test_a_second_writer_on_the_same_run_folder_fails_at_once_naming_the_holder(tmp_path, digits, repo):
+    from latentvideo import folder_lock
+
+    settings = settings_for(repo, "srvp-smmnist_stochastic", steps=2)
+    with folder_lock.exclusive(tmp_path / "run", "training in another process"):
+        with pytest.raises(folder_lock.FolderLockedError, match=r"being written by another process \(training "
+                                                                r"in another process, pid \d+ on "):
+            train(settings, 0, digits, tmp_path / "run", device="cpu", progress=False)
+    train(settings, 0, digits, tmp_path / "run", device="cpu", progress=False)  # released: runs
 
 
 @pytest.mark.e2e

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from latentvideo import provenance
+from latentvideo import determinism, provenance
 from latentvideo.atomic import atomic_path, sha256_file, write_json
 from latentvideo.data.shards import read_manifest, read_videos, to_model_layout
 from latentvideo.evaluation import factor_analysis
@@ -112,9 +112,8 @@ def evaluate_model(checkpoint_path: str | Path, experiment: str, testset: str | 
                    protocol: dict[str, Any], out_dir: str | Path, device: str = "auto",
                    threads: int | None = None) -> dict[str, Any]:
     """Evaluate the checkpoint of ``experiment`` by ``protocol`` (``config.evaluation_protocol``)."""
-    if threads:
-        torch.set_num_threads(threads)
     dev = pick_device(device)
+    determinism.configure(threads, dev)
     model, settings, seed = load_trained(checkpoint_path, dev)
     if settings["experiment"] != experiment:
         raise ValueError(f"{checkpoint_path} was trained for {settings['experiment']!r}, not {experiment!r}")
@@ -157,6 +156,7 @@ def evaluate_baseline(name: str, dataset_name: str, dataset: dict[str, Any], bud
                       testset: str | Path, out_dir: str | Path) -> dict[str, Any]:
     if name not in BASELINES:
         raise ValueError(f"unknown baseline {name!r}; known: {sorted(BASELINES)}")
+    determinism.configure(None, torch.device("cpu"))
     source = data_source(read_manifest(testset)["provenance"])
     reference = {"paper": "reference", "experiment": f"{name}-{dataset_name}", "label": BASELINE_LABELS[name],
             "model": name, "variant": "-",

@@ -1,16 +1,46 @@
 """Checkpoints: state_dicts of model, optimiser and scheduler, every RNG state, the step and the resolved
-settings. Plain tensors and containers only, loaded with ``torch.load(..., weights_only=True)``."""
+settings. Plain tensors and containers only, loaded with ``torch.load(..., weights_only=True)``.
+
+Trust, not hope:
+- **integrity**: :func:`save` stores a sha256 over every tensor's dtype, shape and bytes and every other
+  value of the payload (``integrity``); :func:`load` recomputes it, so flipped bytes in a tensor record or
+  weights edited after saving are reported as :class:`CorruptCheckpointError` with the path;
+- **finite only**: :func:`save` refuses a payload whose model or optimiser holds NaN or infinity
+  (:class:`NonFiniteStateError`), so a checkpoint is never written from a diverged run;
+- **two generations**: :func:`save_rolling` keeps the file it replaces as ``previous.pt`` (a hard link, so
+  ``last.pt`` never disappears, not even for an instant), and :func:`load_latest` falls back to it when
+  ``last.pt`` is corrupt;
+- **no debris**: :func:`remove_stale_temporaries` deletes what a save killed mid-write left behind.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import os
+import pickle
 import random
+import zipfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
 
-from latentvideo.atomic import atomic_path
+from latentvideo.atomic import atomic_path, remove_stale_temporaries
+
+log = logging.getLogger(__name__)
+DIGEST = "sha256-payload-v1"
+PREVIOUS = "previous.pt"
+
+
+class CorruptCheckpointError(RuntimeError):
+    """A checkpoint file cannot be read or does not match the digest recorded when it was saved."""
+
+
+class NonFiniteStateError(ValueError):
+    """A checkpoint was to be written from NaN or infinite parameters or optimiser state."""
 
 
 def rng_state() -> dict[str, Any]:
@@ -41,11 +71,125 @@ def set_rng_state(state: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
+def payload_digest(obj: Any) -> str:
+    """sha256 over a nested payload: mapping keys in sorted order, tensors by dtype, shape and bytes."""
+    digest = hashlib.sha256()
+    _feed(digest, obj)
+    return digest.hexdigest()
+
+
+def _feed(digest: Any, obj: Any) -> None:
+    if isinstance(obj, torch.Tensor):
+        t = obj.detach().cpu().contiguous()
+        digest.update(f"T{t.dtype}{tuple(t.shape)}".encode())
+        digest.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    elif isinstance(obj, Mapping):
+        digest.update(f"D{len(obj)}".encode())
+        for key in sorted(obj, key=repr):
+            _feed(digest, key)
+            _feed(digest, obj[key])
+    elif isinstance(obj, (list, tuple)):
+        digest.update(f"L{len(obj)}".encode())
+        for item in obj:
+            _feed(digest, item)
+    else:
+        digest.update(f"V{type(obj).__name__}:{obj!r}".encode())
+
+
+def non_finite_entries(state: Mapping[str, Any], prefix: str = "") -> list[str]:
+    """Names of the floating tensors in a nested state holding NaN or infinity."""
+    bad = []
+    for key, value in state.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, torch.Tensor):
+            if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+                bad.append(name)
+        elif isinstance(value, Mapping):
+            bad.extend(non_finite_entries(value, name + "."))
+    return bad
+
+
 def save(path: str | Path, **payload: Any) -> None:
-    """Write a checkpoint atomically (a killed job never leaves a truncated file)."""
+    """Write a checkpoint atomically (a killed job never leaves a truncated file) with its digest.
+
+    Raises :class:`NonFiniteStateError` (and writes nothing) if ``model`` or ``optimizer`` is not finite.
+    """
+    bad = non_finite_entries({k: payload[k] for k in ("model", "optimizer") if k in payload})
+    if bad:
+        raise NonFiniteStateError(f"refusing to write {path}: non-finite values in {', '.join(bad[:5])}"
+                                  + (f" and {len(bad) - 5} more" if len(bad) > 5 else ""))
+    payload["integrity"] = {"algorithm": DIGEST, "digest": payload_digest(payload)}
     with atomic_path(path) as tmp:
         torch.save(payload, tmp)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+
+
+def save_rolling(path: str | Path, **payload: Any) -> None:
+    """:func:`save` to ``path``, first keeping the file it replaces as ``previous.pt`` in the same folder.
+
+    ``previous.pt`` becomes a hard link to the current ``path`` (an atomic rename), so at every instant both
+    names hold a complete checkpoint: a kill at any point loses at most the save in progress.
+    """
+    path = Path(path)
+    if path.exists():
+        with atomic_path(path.parent / PREVIOUS) as keep:
+            keep.unlink()
+            os.link(path, keep)
+    save(path, **payload)
 
 
 def load(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    return torch.load(path, map_location=map_location, weights_only=True)
+    """Read and verify a checkpoint; :class:`CorruptCheckpointError` names the file and what is wrong."""
+    path = Path(path)
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except FileNotFoundError:
+        raise
+    except (RuntimeError, EOFError, OSError, ValueError, KeyError, zipfile.BadZipFile,
+            pickle.UnpicklingError) as err:
+        raise CorruptCheckpointError(f"{path}: not a readable checkpoint ({type(err).__name__}: "
+                                     f"{str(err).splitlines()[0] if str(err) else 'no detail'})") from err
+    if not isinstance(state, dict):
+        raise CorruptCheckpointError(f"{path}: not a checkpoint (holds a {type(state).__name__}, not a mapping)")
+    integrity = state.pop("integrity", None)
+    if integrity is None:
+        raise CorruptCheckpointError(f"{path}: no integrity record (written by an older latentvideo or by hand)")
+    if integrity.get("algorithm") != DIGEST or integrity.get("digest") != payload_digest(state):
+        raise CorruptCheckpointError(f"{path}: contents do not match the digest recorded when it was saved "
+                                     "(changed or damaged on disk)")
+    return state
+
+
+class Latest(NamedTuple):
+    """The newest checkpoint that verified, and the files that did not (already moved aside)."""
+
+    path: Path | None
+    state: dict[str, Any] | None
+    rejected: list[str]
+
+
+def load_latest(path: str | Path, map_location: str | torch.device = "cpu") -> Latest:
+    """``path`` (``last.pt``) if it verifies, else ``previous.pt`` beside it, else nothing.
+
+    A file that fails verification is renamed to ``<name>.corrupt`` (kept for inspection, never reused) and
+    reported with the reason in ``rejected``.
+    """
+    path = Path(path)
+    rejected = []
+    for candidate in (path, path.parent / PREVIOUS):
+        if not candidate.exists():
+            continue
+        try:
+            return Latest(candidate, load(candidate, map_location), rejected)
+        except CorruptCheckpointError as err:
+            aside = candidate.with_name(candidate.name + ".corrupt")
+            os.replace(candidate, aside)
+            rejected.append(f"{err}; moved to {aside}")
+            log.warning("%s; moved to %s", err, aside)
+    return Latest(None, None, rejected)
+
+
+def clean_folder(folder: str | Path) -> list[Path]:
+    """Remove the temporary files of saves that were killed mid-write (call with the run's lock held)."""
+    return remove_stale_temporaries(folder)

@@ -27,7 +27,7 @@ import torch
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from latentvideo import provenance
+from latentvideo import determinism, folder_lock, provenance
 from latentvideo.atomic import write_json, write_text
 from latentvideo.config import budget_summary
 from latentvideo.data.training_data import open_training_data
@@ -42,13 +42,31 @@ log = logging.getLogger(__name__)
 
 
 class NonFiniteLossError(RuntimeError):
-    """A loss term became NaN or infinite; the last good checkpoint is kept."""
+    """A loss term or the parameters became NaN or infinite; only finite checkpoints are kept."""
+
+
+FAILURE_RECORD = "non_finite.json"
+
+
+def _advice(settings: dict[str, Any]) -> str:
+    return (f"lower models.{settings['model']}.optimizer.lr (now {settings['optimizer']['lr']:g}) in the config, "
+            "or check the training data; with changed settings the run starts afresh")
+
+
+def _failure_message(settings: dict[str, Any], seed: int, what: str, step: int, detail: str,
+                     last_good: Path | None, good_step: int | None) -> str:
+    where = (f"the last finite checkpoint is {last_good} (step {good_step})" if last_good is not None
+             else "no checkpoint was written before it")
+    return (f"{settings['experiment']} seed {seed}: {what} at step {step} ({detail}); {where}. "
+            f"To go on, {_advice(settings)}")
 
 
 def build_training_state(settings: dict[str, Any], seed: int, device: torch.device):
     """Model, optimiser and scheduler, freshly initialised from ``seed``."""
     torch.manual_seed(seed)
-    model = build_model(settings["model"], settings["hyperparameters"]).to(device)
+    with determinism.thread_independent():
+        model = build_model(settings["model"], settings["hyperparameters"])
+    model = model.to(device)
     opt_cfg = settings["optimizer"]
     optimizer = torch.optim.Adam(model.parameters(), lr=opt_cfg["lr"], betas=tuple(opt_cfg["betas"]))
     train = settings["training"]
@@ -79,42 +97,59 @@ def train(settings: dict[str, Any], seed: int, data_dir: str | Path, out_dir: st
     """Run (or resume) training on ``data_dir`` (see :mod:`latentvideo.data.training_data`); returns the path
     of the final checkpoint ``model.pt``.
 
-    ``on_step(step)`` is called after each optimisation step (1-based count); tests use it to
-    interrupt a run.
+    Only one process may train into ``out_dir`` at a time (:mod:`latentvideo.folder_lock`). ``on_step(step)``
+    is called after each optimisation step (1-based count); tests use it to interrupt a run.
     """
     out_dir = Path(out_dir)
-    ckpt_path = out_dir / "checkpoints" / "last.pt"
+    with folder_lock.exclusive(out_dir, f"training {settings['experiment']} seed {seed}"):
+        return _train_locked(settings, seed, data_dir, out_dir, device, threads, progress, on_step)
+
+
+def _train_locked(settings: dict[str, Any], seed: int, data_dir: str | Path, out_dir: Path, device: str,
+                  threads: int | None, progress: bool, on_step: Callable[[int], None] | None) -> Path:
+    ckpt_dir = out_dir / "checkpoints"
+    ckpt_path = ckpt_dir / "last.pt"
     log_path = out_dir / "train_log.jsonl"
-    work_log = out_dir / "checkpoints" / "train_log.jsonl"
-    if threads:
-        torch.set_num_threads(threads)
+    work_log = ckpt_dir / "train_log.jsonl"
+    failure_path = ckpt_dir / FAILURE_RECORD
+    for stale in [*checkpoint.clean_folder(ckpt_dir), *checkpoint.clean_folder(out_dir)]:
+        log.info("removed %s, left by a save that was killed mid-write", stale)
     dev = pick_device(device)
+    determinism.configure(threads, dev)
     device_info = describe(dev)
     t_cfg = settings["training"]
     data = open_training_data(settings["dataset"], data_dir, t_cfg["batch_size"], seed, t_cfg["steps"],
                               t_cfg["val_videos"])
+    identity = {"settings": settings, "seed": seed, "data_sha256": data.sha256}
+    if failure_path.exists():
+        failure = json.loads(failure_path.read_text())
+        if failure.get("identity") == json.loads(json.dumps(identity, default=str)):
+            raise NonFiniteLossError(f"{failure['message']} (found {failure_path}: an earlier attempt with these "
+                                     "very settings failed so; training is deterministic, so it would again)")
+        failure_path.unlink()
 
     model, optimizer, scheduler = build_training_state(settings, seed, dev)
     start = 0
-    if ckpt_path.exists():
-        state = checkpoint.load(ckpt_path, map_location=dev)
-        same_data = state.get("data_sha256") == data.sha256
-        if state["settings"] == settings and state["seed"] == seed and same_data:
+    latest = checkpoint.load_latest(ckpt_path, map_location=dev)
+    if latest.state is not None:
+        state = latest.state
+        if all(state.get(k) == v for k, v in identity.items()):
             model.load_state_dict(state["model"])
             optimizer.load_state_dict(state["optimizer"])
             scheduler.load_state_dict(state["scheduler"])
             checkpoint.set_rng_state(state["rng"])
             start = int(state["step"])
-            log.info("resuming %s seed %d from step %d (%s)", settings["experiment"], seed, start, ckpt_path)
+            log.info("resuming %s seed %d from step %d (%s)", settings["experiment"], seed, start, latest.path)
         else:
             log.warning("ignoring %s: it was written with different settings, seed or data; training from step 0",
-                        ckpt_path)
+                        latest.path)
     lines = _read_log(work_log, start)
     write_text(work_log, "".join(line + "\n" for line in lines))
 
+    notes = "".join(f"; {r}" for r in latest.rejected)
     print(f"[latentvideo] train {settings['experiment']} seed {seed} on {device_info['summary']} "
           f"({budget_summary(settings)}; data: {data.source})"
-          + (f"; resuming from step {start}" if start else ""), file=sys.stderr)
+          + (f"; resuming from step {start} ({latest.path.name})" if start else "") + notes, file=sys.stderr)
     stream = data.steps(start)
     # The loader gets its own generator: creating an iterator otherwise draws a base seed from the global
     # torch RNG, which would shift the model's random stream after a resume.
@@ -123,11 +158,23 @@ def train(settings: dict[str, Any], seed: int, data_dir: str | Path, out_dir: st
     val_x = to_float_video(torch.from_numpy(data.validation))
     model.train()
     t0 = time.time()
+    good = {"path": latest.path if start else None, "step": start if start else None}
 
-    def save_state(step: int, path: Path) -> None:
-        checkpoint.save(path, model=model.state_dict(), optimizer=optimizer.state_dict(),
-                        scheduler=scheduler.state_dict(), rng=checkpoint.rng_state(), step=step, seed=seed,
-                        settings=settings, data_sha256=data.sha256)
+    def payload(step: int) -> dict[str, Any]:
+        return dict(model=model.state_dict(), optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict(),
+                    rng=checkpoint.rng_state(), step=step, seed=seed, settings=settings, data_sha256=data.sha256)
+
+    def fail(what: str, step: int, detail: str) -> NonFiniteLossError:
+        message = _failure_message(settings, seed, what, step, detail, good["path"], good["step"])
+        write_json(failure_path, {"message": message, "step": step, "identity": identity})
+        return NonFiniteLossError(message)
+
+    def save_state(step: int) -> None:
+        try:
+            checkpoint.save_rolling(ckpt_path, **payload(step))
+        except checkpoint.NonFiniteStateError as err:
+            raise fail("the parameters became non-finite", step, str(err)) from None
+        good.update(path=ckpt_path, step=step)
 
     bar = tqdm(total=t_cfg["steps"], initial=start, disable=not progress, mininterval=2.0, file=sys.stderr,
                desc=settings["experiment"])
@@ -137,9 +184,7 @@ def train(settings: dict[str, Any], seed: int, data_dir: str | Path, out_dir: st
             loss = model.loss(x)
             terms = {k: float(v.detach()) for k, v in loss._asdict().items()}
             if not all(math.isfinite(v) for v in terms.values()):
-                raise NonFiniteLossError(
-                    f"{settings['experiment']} seed {seed}: non-finite loss at step {step} ({terms}); "
-                    f"the last good checkpoint is kept at {ckpt_path}")
+                raise fail("non-finite loss", step, ", ".join(f"{k}={v:g}" for k, v in terms.items()))
             optimizer.zero_grad(set_to_none=True)
             loss.total.backward()
             optimizer.step()
@@ -154,22 +199,23 @@ def train(settings: dict[str, Any], seed: int, data_dir: str | Path, out_dir: st
                 log_file.write(json.dumps(record) + "\n")
                 log_file.flush()
             if step % t_cfg["checkpoint_every"] == 0 and step < t_cfg["steps"]:
-                save_state(step, ckpt_path)
+                save_state(step)
             bar.update(1)
             bar.set_postfix(loss=f"{terms['total']:.4g}", refresh=False)
             if on_step is not None:
                 on_step(step)
             if stop.requested and step < t_cfg["steps"]:
-                save_state(step, ckpt_path)
+                save_state(step)
                 log_file.flush()
                 raise TrainingInterrupted(stop.signum, step, str(ckpt_path))
     bar.close()
     final = out_dir / "model.pt"
-    save_state(t_cfg["steps"], final)
-    save_state(t_cfg["steps"], ckpt_path)
+    save_state(t_cfg["steps"])
+    checkpoint.save(final, **payload(t_cfg["steps"]))
     write_text(log_path, work_log.read_text())
     write_json(out_dir / "run.json", {
         "settings": settings, "seed": seed, "device": device_info, "steps": t_cfg["steps"], "resumed_from": start,
+        "resumed_checkpoint": latest.path.name if start else None, "rejected_checkpoints": latest.rejected,
         "wall_seconds_this_session": round(time.time() - t0, 2), "data_source": data.source,
         "data_manifest_sha256": data.manifest_sha256, "data_sha256": data.sha256,
         "validation_source": data.validation_source, "budget": budget_summary(settings),

@@ -57,12 +57,45 @@ def test_paper_budget_has_the_papers_steps_and_batches(repo):
     (lambda c: c["experiments"]["whitney_entangled-color_mnist"]["evaluation"].update(groups=2), "['groups'] under"),
     (lambda c: c["experiments"]["whitney_factored-color_mnist"].update(dataset="smmnist_stochastic"),
      "the model has 3 channel(s), dataset smmnist_stochastic has 1"),
+    # issue 11: configs that used to pass validation and then crash, or run away
+    (lambda c: c["budgets"]["smoke"]["training"]["default"].update(steps=10**30), "'budgets.smoke.training.default"
+                                                                                   ".steps': 10000000000000000000000"),
+    (lambda c: c.update(seeds=[2**70]), "'seeds.0': 1180591620717411303424 is greater than the maximum"),
+    (lambda c: c.update(seeds=[0, 0]), "'seeds': [0, 0] has non-unique elements"),
+    (lambda c: c["datasets"]["smmnist_stochastic"].update(test_seed=2**70), "'datasets.smmnist_stochastic.test_seed"
+                                                                             "': 1180591620717411303424 is not a seed"),
+    (lambda c: c["models"]["srvp"]["hyperparameters"].update(nf="64"), "models.srvp.hyperparameters.nf: '64' is not "
+                                                                      "of type 'integer'"),
+    (lambda c: c["models"]["srvp"]["hyperparameters"].update(nz=-3), "models.srvp.hyperparameters.nz: -3 is less "
+                                                                    "than the minimum of 1"),
+    (lambda c: c["models"]["srvp"]["hyperparameters"].update(skip=1), "hyperparameters.skip: 1 is not of type"),
+    (lambda c: c["models"]["srvp"]["hyperparameters"].update(dt=0.3), "srvp: 1/dt must be a positive integer"),
+    (lambda c: c["models"]["srvp"]["hyperparameters"].update(dynamics="gru"), "'gru' is not one of"),
+    (lambda c: c["experiments"]["whitney_entangled-color_mnist"]["hyperparameters"].update(factor_dim=0),
+     "experiments.whitney_entangled-color_mnist.hyperparameters.factor_dim: 0 is less than the minimum of 1"),
+    (lambda c: c["models"]["factored_vae"]["hyperparameters"].update(obs_variance=0.0), "less than or equal to the "
+                                                                                        "minimum of 0"),
+    (lambda c: c["datasets"]["smmnist_stochastic"].update(cond_frames=25), "datasets.smmnist_stochastic.cond_frames: "
+                                                                           "25 must be below test_length (25)"),
+    (lambda c: c["budgets"]["smoke"]["training"]["default"].update(lr_decay_steps=4), "budgets.smoke.training "
+                                                                                       "(srvp-smmnist_stochastic): "
+                                                                                       "lr_decay_steps (4) > steps (3)"),
+    (lambda c: c["models"]["srvp"]["optimizer"].update(lr=float("nan")), "'models.srvp.optimizer.lr': nan is not a "
+                                                                          "finite number"),
+    (lambda c: c["models"]["srvp"]["optimizer"].update(lr=float("inf")), "'models.srvp.optimizer.lr': inf is "
+                                                                          "greater than the maximum of 10"),
+    (lambda c: c["models"]["srvp"]["hyperparameters"].update(beta_z=float("inf")), "beta_z': inf is not a finite"),
+    (lambda c: c["models"]["svg_lp"]["optimizer"].update(betas=[0.9, 1.5]), "1.5 is greater than or equal to the "
+                                                                            "maximum of 1"),
+    (lambda c: c["budgets"]["smoke"]["training"]["default"].update(batch_size=10**9), "10**9"),
 ])
 def test_bad_config_names_the_key_and_schema(base_config, mutate, expected):
     cfg = copy.deepcopy(base_config)
     mutate(cfg)
     with pytest.raises(config.ConfigError) as err:
         config.validate(cfg)
+    if expected == "10**9":
+        expected = "'budgets.smoke.training.default.batch_size': 1000000000 is greater than the maximum of 65536"
     assert expected in str(err.value)
     assert "config.schema.yaml" in str(err.value)
 
@@ -99,3 +132,34 @@ def test_job_resources_take_the_rule_entry_over_the_budget_default(base_config):
     assert config.job_resources(cfg, "srvp_table2") == table["default"]
     table["train"] = {"runtime": 7}
     assert config.job_resources(cfg, "train") == {"mem_mb": table["default"]["mem_mb"], "runtime": 7}
+
+
+def test_a_batch_that_cannot_fit_in_memory_is_refused_with_the_estimate(base_config, monkeypatch):
+    cfg = copy.deepcopy(base_config)
+    cfg["budgets"]["smoke"]["training"]["default"]["batch_size"] = 60000
+    monkeypatch.setattr(config, "physical_memory_bytes", lambda: 8 * 2**30)
+    with pytest.raises(config.ConfigError, match=r"batch_size 60000 needs 13\.7 GiB for the input batch alone; "
+                                                 r"this machine has 8\.0 GiB"):
+        config.validate(cfg)
+
+
+def test_duplicate_keys_and_yaml_errors_name_file_line_and_column(tmp_path, repo):
+    text = (repo / "config" / "config.yaml").read_text()
+    dup = tmp_path / "dup.yaml"
+    dup.write_text(text.replace("seeds: [0]", "seeds: [0]\nseeds: [1]", 1))
+    line = text.splitlines().index(next(x for x in text.splitlines() if x.startswith("seeds:"))) + 2
+    with pytest.raises(config.ConfigError, match=rf"dup.yaml, line {line}, column 1: .*key 'seeds' is given twice"):
+        config.load(dup)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("budget: default\nseeds: [0\nkernel: x\n")
+    with pytest.raises(config.ConfigError, match=r"broken.yaml, line 3, column \d+: "):
+        config.load(broken)
+
+
+def test_validate_config_and_train_agree_on_decay_beyond_steps(tmp_path, repo):
+    cfg = yaml.safe_load((repo / "config" / "config.yaml").read_text())
+    cfg["budgets"]["smoke"]["training"]["default"]["lr_decay_steps"] = 5
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    with pytest.raises(config.ConfigError, match=r"lr_decay_steps \(5\) > steps \(3\)"):
+        config.load(path, "default")  # checked for every budget, not only the selected one

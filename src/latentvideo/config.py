@@ -6,7 +6,10 @@ Nothing here runs at import time. Validation errors name the offending key and t
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+import logging
+import math
+import os
+from collections.abc import Iterator, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -23,8 +26,52 @@ TRAINING_DEFAULTS = {"checkpoint_every": 1000, "log_every": 10, "val_every": 100
                      "workers": 0, "lr_decay_steps": 0}
 
 
+log = logging.getLogger(__name__)
+MAX_SEED = 2**32 - 1  # numpy's seeds are 32-bit
+FRAME_BYTES = 64 * 64 * 4  # one float32 64x64 channel
+
+
 class ConfigError(ValueError):
     """The configuration does not satisfy the schema or a cross-reference check."""
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a key given twice in one mapping (PyYAML keeps the last silently)."""
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    loader.flatten_mapping(node)
+    seen: dict[Any, Any] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            first = seen[key]
+            raise yaml.constructor.ConstructorError(
+                f"while reading a mapping (line {first.line + 1}, column {first.column + 1})", node.start_mark,
+                f"key {key!r} is given twice", key_node.start_mark)
+        seen[key] = key_node.start_mark
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def read_yaml(path: str | Path) -> Any:
+    """Parse a YAML file strictly: duplicate keys refused; errors name the file, line and column."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path}: cannot be read ({err.strerror if isinstance(err, OSError) else err})") from None
+    try:
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
+        what = " ".join(x for x in (err.context, err.problem) if x)
+        raise ConfigError(f"{path}, {where}: {what}") from None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML ({err})") from None
 
 
 def schema_path() -> str:
@@ -54,7 +101,74 @@ def validate(cfg: Mapping[str, Any]) -> None:
             else:
                 lines.append(f"'{_key_path(err)}': {err.message}")
         raise ConfigError("invalid configuration (schema: " + schema_path() + "):\n  " + "\n  ".join(lines))
+    problems = [f"'{key}': {value!r} is not a finite number" for key, value in _walk(cfg)
+                if isinstance(value, float) and not math.isfinite(value)]
+    problems += [f"'{key}': {value} is not a seed in [0, {MAX_SEED}]" for key, value in _walk(cfg)
+                 if key.rsplit(".", 1)[-1].endswith("seed") and isinstance(value, int) and not 0 <= value <= MAX_SEED]
+    if problems:
+        raise ConfigError("invalid configuration (schema: " + schema_path() + "):\n  " + "\n  ".join(problems))
     _check_references(cfg)
+
+
+def _walk(obj: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Every leaf of a nested mapping / list as (dotted key path, value)."""
+    if isinstance(obj, Mapping):
+        for key, value in obj.items():
+            yield from _walk(value, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(obj, list):
+        for i, value in enumerate(obj):
+            yield from _walk(value, f"{prefix}.{i}")
+    else:
+        yield prefix, obj
+
+
+def _hyperparameter_problems(where: str, spec: Any, hyper: Mapping[str, Any]) -> list[str]:
+    """Type and bounds from the model's config dataclass, then the dataclass's own checks."""
+    validator = jsonschema.Draft202012Validator(spec.hyperparameter_schema())
+    problems = []
+    for err in sorted(validator.iter_errors(dict(hyper)), key=lambda e: list(e.absolute_path)):
+        if err.validator == "additionalProperties":
+            continue  # reported with the accepted names by the caller
+        key = ".".join(str(p) for p in err.absolute_path)
+        problems.append(f"{where}.{key}: {err.message}")
+    if not problems and set(hyper) <= spec.hyperparameter_names():
+        try:
+            spec.check(hyper)
+        except (ValueError, TypeError) as err:
+            problems.append(f"{where}: {err}")
+    return problems
+
+
+def physical_memory_bytes() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _batch_memory_problems(cfg: Mapping[str, Any]) -> list[str]:
+    """A training batch must fit in memory: refuse one whose input tensor alone exceeds physical memory,
+    warn (with the estimate) when it takes more than an eighth of it."""
+    problems = []
+    memory = physical_memory_bytes()
+    if memory is None:
+        return problems
+    for bname, budget in cfg["budgets"].items():
+        for exp in budget["experiments"]:
+            if exp not in cfg["experiments"] or cfg["experiments"][exp]["dataset"] not in cfg["datasets"]:
+                continue
+            train = {**TRAINING_DEFAULTS, **budget["training"]["default"], **budget["training"].get(exp, {})}
+            ds = cfg["datasets"][cfg["experiments"][exp]["dataset"]]
+            frames = train.get("batch_size", 1) * ds.get("train_length", 1) * DATASET_CHANNELS[ds["kind"]]
+            estimate = frames * FRAME_BYTES
+            if estimate > memory:
+                problems.append(f"budgets.{bname}.training ({exp}): batch_size {train.get('batch_size')} needs "
+                                f"{estimate / 2**30:.1f} GiB for the input batch alone; this machine has "
+                                f"{memory / 2**30:.1f} GiB")
+            elif estimate * 8 > memory and bname == cfg.get("budget"):
+                log.warning("budgets.%s.training (%s): the input batch alone takes %.1f GiB of %.1f GiB; activations "
+                            "need several times that", bname, exp, estimate / 2**30, memory / 2**30)
+    return problems
 
 
 def _check_references(cfg: Mapping[str, Any]) -> None:
@@ -69,12 +183,18 @@ def _check_references(cfg: Mapping[str, Any]) -> None:
         if unknown:
             problems.append(f"models.{name}.hyperparameters: unknown key(s) {sorted(unknown)}; "
                             f"accepted: {sorted(accepted[name])}")
+        problems += _hyperparameter_problems(f"models.{name}.hyperparameters", registered[name],
+                                             model["hyperparameters"])
     for name, exp in cfg["experiments"].items():
         if exp["model"] not in cfg["models"]:
             problems.append(f"experiments.{name}.model: {exp['model']!r} is not under models")
         elif exp["model"] in accepted and set(exp.get("hyperparameters", {})) - accepted[exp["model"]]:
             bad = sorted(set(exp["hyperparameters"]) - accepted[exp["model"]])
             problems.append(f"experiments.{name}.hyperparameters: unknown key(s) {bad}")
+        elif exp["model"] in accepted and "hyperparameters" in exp:
+            merged = {**cfg["models"][exp["model"]]["hyperparameters"], **exp["hyperparameters"]}
+            problems += _hyperparameter_problems(f"experiments.{name}.hyperparameters", registered[exp["model"]],
+                                                 merged)
         if exp["dataset"] not in cfg["datasets"]:
             problems.append(f"experiments.{name}.dataset: {exp['dataset']!r} is not under datasets")
         elif exp["model"] in cfg["models"]:
@@ -87,6 +207,9 @@ def _check_references(cfg: Mapping[str, Any]) -> None:
             if cfg["models"][exp["model"]]["evaluation"]["protocol"] != "factor_analysis":
                 problems.append(f"experiments.{name}.evaluation: only factor_analysis models take evaluation settings")
     for name, ds in cfg["datasets"].items():
+        if "cond_frames" in ds and "test_length" in ds and ds["cond_frames"] >= ds["test_length"]:
+            problems.append(f"datasets.{name}.cond_frames: {ds['cond_frames']} must be below test_length "
+                            f"({ds['test_length']}), or no frame is left to predict")
         if ds["kind"] != "raw_video":
             continue
         raw = cfg["raw_data"].get(ds["raw"])
@@ -104,6 +227,10 @@ def _check_references(cfg: Mapping[str, Any]) -> None:
             if ds.get("kind") == "raw_video" and not cfg["raw_data"].get(ds["raw"], {}).get("enabled", True):
                 problems.append(f"budgets.{bname}.experiments: {exp} trains on raw_data.{ds['raw']}, which is not "
                                 f"enabled (set raw_data.{ds['raw']}.enabled: true)")
+            train = {**TRAINING_DEFAULTS, **budget["training"]["default"], **budget["training"].get(exp, {})}
+            if "steps" in train and train["lr_decay_steps"] > train["steps"]:
+                problems.append(f"budgets.{bname}.training ({exp}): lr_decay_steps ({train['lr_decay_steps']}) > "
+                                f"steps ({train['steps']})")
         for key in budget["training"]:
             if key != "default" and key not in budget["experiments"]:
                 problems.append(f"budgets.{bname}.training.{key}: not an experiment of this budget")
@@ -112,16 +239,21 @@ def _check_references(cfg: Mapping[str, Any]) -> None:
         needs = {"download": "files", "substitute": "substitute"}.get(kind)
         if needs and needs not in entry["acquisition"]:
             problems.append(f"raw_data.{name}.acquisition: kind {kind} needs `{needs}`")
+    for name, entry in cfg["raw_data"].items():
+        protocol = entry.get("protocol", {})
+        if "cond_frames" in protocol and "test_length" in protocol and protocol["cond_frames"] >= protocol["test_length"]:
+            problems.append(f"raw_data.{name}.protocol.cond_frames: {protocol['cond_frames']} must be below "
+                            f"test_length ({protocol['test_length']})")
     if cfg["budget"] not in cfg["budgets"]:
         problems.append(f"budget: {cfg['budget']!r} is not one of {sorted(cfg['budgets'])}")
+    problems += _batch_memory_problems(cfg)
     if problems:
         raise ConfigError("invalid configuration (schema: " + schema_path() + "):\n  " + "\n  ".join(problems))
 
 
 def load(path: str | Path = "config/config.yaml", budget: str | None = None) -> dict[str, Any]:
     """Read and validate a config file; ``budget`` (if given) replaces the file's ``budget`` key."""
-    with open(path) as fh:
-        cfg = yaml.safe_load(fh)
+    cfg = read_yaml(path)
     if not isinstance(cfg, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level")
     if budget is not None:
@@ -149,8 +281,6 @@ def training_settings(cfg: Mapping[str, Any], experiment: str) -> dict[str, Any]
     missing = {"steps", "batch_size"} - set(merged)
     if missing:
         raise ConfigError(f"budgets.{cfg['budget']}.training: {sorted(missing)} not set for {experiment}")
-    if merged["lr_decay_steps"] > merged["steps"]:
-        raise ConfigError(f"budgets.{cfg['budget']}.training ({experiment}): lr_decay_steps > steps")
     return merged
 
 
@@ -204,8 +334,7 @@ def budget_summary(settings: Mapping[str, Any]) -> str:
 
 def check_forwardable(cfg: Mapping[str, Any], path: str | Path) -> None:
     """Jobs re-read ``path`` and receive only ``--budget``: refuse other in-memory overrides (they would be lost)."""
-    with open(path) as fh:
-        base = yaml.safe_load(fh)
+    base = read_yaml(path)
     differing = sorted(k for k in set(cfg) | set(base) if k != "budget" and cfg.get(k) != base.get(k))
     if differing:
         raise ConfigError(

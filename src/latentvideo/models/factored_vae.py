@@ -27,7 +27,7 @@ paper's ELBO column is minus this quantity).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import torch
@@ -48,7 +48,7 @@ class FactoredVAEConfig:
     nf: int = 64
     transition_hidden: int = 128
     transition_layers: int = 5
-    obs_variance: float = 0.25
+    obs_variance: float = field(default=0.25, metadata={"exclusiveMinimum": 0})
     leak: float = 0.2
 
     @property

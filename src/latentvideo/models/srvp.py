@@ -10,7 +10,7 @@ permutation-invariant network. Architecture and initialisation follow the offici
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import torch
@@ -42,10 +42,12 @@ class SRVPConfig:
     inf_layers: int = 3
     res_hidden: int = 512  # forward-model MLPs (residual f and prior p(z|y))
     res_layers: int = 4
-    res_gain: float = 1.41  # orthogonal init gain of f
-    dt: float = 1.0  # Euler step size; 1/dt must be an integer
-    dynamics: str = "residual"  # "residual": y + dt f(y, z); "mlp": y' = f(y, z)
-    obs_scale: float = 1.0  # standard deviation of the Gaussian observation model (sqrt of nu)
+    res_gain: float = field(default=1.41, metadata={"exclusiveMinimum": 0})  # orthogonal init gain of f
+    dt: float = field(default=1.0, metadata={"exclusiveMinimum": 0, "maximum": 1})  # Euler step; 1/dt an integer
+    # "residual": y + dt f(y, z); "mlp": y' = f(y, z)
+    dynamics: str = field(default="residual", metadata={"enum": ["residual", "mlp"]})
+    # standard deviation of the Gaussian observation model (sqrt of nu)
+    obs_scale: float = field(default=1.0, metadata={"exclusiveMinimum": 0})
     beta_y: float = 1.0
     beta_z: float = 2.0
     l2_res: float = 1.0

@@ -6,7 +6,9 @@ Snakemake rules and ``dvc.yaml`` stages call these commands with the same argume
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -121,6 +123,7 @@ def cmd_export_dvc(args: argparse.Namespace) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="latentvideo", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error (also: LATENTVIDEO_DEBUG=1)")
     parser.add_argument("--log", default=None, help="also write everything this command prints to this file")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -217,6 +220,47 @@ class _Tee:
         return False
 
 
+def _expected_errors() -> tuple[type[BaseException], ...]:
+    """Errors whose message already says what is wrong and what to do: shown as is, without a traceback."""
+    from latentvideo.config import ConfigError
+    from latentvideo.data.acquire import ChecksumError
+    from latentvideo.data.raw_datasets import RawDataMissingError
+    from latentvideo.data.raw_sources import CorruptMemberError, UnsafeMemberError
+    from latentvideo.data.tfrecord import TFRecordError
+    from latentvideo.folder_lock import FolderLockedError
+    from latentvideo.training.checkpoint import CorruptCheckpointError
+    from latentvideo.training.trainer import NonFiniteLossError
+
+    return (ConfigError, ChecksumError, RawDataMissingError, CorruptMemberError, UnsafeMemberError, TFRecordError,
+            FolderLockedError, CorruptCheckpointError, NonFiniteLossError)
+
+
+OS_ERRORS = {
+    errno.ENOSPC: "no space left on the device while writing {file}: free some space (or point the job's output "
+                  "elsewhere) and rerun; nothing half-written was kept",
+    errno.EDQUOT: "disk quota exceeded while writing {file}: free some space and rerun",
+    errno.EACCES: "permission denied on {file}: make it (or its folder) writable or readable for this user, or "
+                  "run from a folder you own",
+    errno.EPERM: "operation not permitted on {file}: check its owner and permissions",
+    errno.EROFS: "{file} is on a read-only file system: run from a writable checkout",
+    errno.ENOENT: "{file} does not exist: check the path (or run the step that makes it first)",
+}
+
+
+def describe_error(err: BaseException, command: str) -> str:
+    """One or two lines for a user: what failed, where, and what to do."""
+    if isinstance(err, _expected_errors()):
+        return str(err)
+    if isinstance(err, OSError) and err.errno in OS_ERRORS:
+        return OS_ERRORS[err.errno].format(file=err.filename or "a file")
+    if isinstance(err, MemoryError):
+        return (f"{command}: out of memory; lower the batch size of the budget (budgets.<budget>.training / "
+                "evaluation.batch_size) or run on a machine with more memory")
+    detail = str(err).splitlines()[0] if str(err) else "no message"
+    return (f"{command} failed: {type(err).__name__}: {detail}\n"
+            f"  (rerun with --debug, or LATENTVIDEO_DEBUG=1, to see the traceback)")
+
+
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     if args.log:
@@ -225,19 +269,21 @@ def main(argv: list[str] | None = None) -> None:
         sys.stdout, sys.stderr = _Tee(sys.stdout, log_file), _Tee(sys.stderr, log_file)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s")
-    from latentvideo.config import ConfigError
-    from latentvideo.data.acquire import ChecksumError
-    from latentvideo.data.raw_datasets import RawDataMissingError
-    from latentvideo.data.raw_sources import CorruptMemberError, UnsafeMemberError
     from latentvideo.training.preemption import TrainingInterrupted
 
+    debug = args.debug or os.environ.get("LATENTVIDEO_DEBUG", "") not in ("", "0")
     try:
         args.func(args)
-    except (ConfigError, ChecksumError, RawDataMissingError, CorruptMemberError, UnsafeMemberError) as err:
-        sys.exit(f"latentvideo: {err}")
     except TrainingInterrupted as err:
         print(f"latentvideo: {err}", file=sys.stderr)
         sys.exit(err.exit_code)
+    except KeyboardInterrupt:
+        sys.exit("latentvideo: interrupted")
+    except Exception as err:  # noqa: BLE001 - the last line of defence: a message, not a traceback
+        if debug:
+            raise
+        print(f"latentvideo: {describe_error(err, args.command)}", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -15,11 +15,13 @@ Trust, not hope:
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import os
 import pickle
 import random
+import shutil
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -33,6 +35,7 @@ from latentvideo.atomic import atomic_path, remove_stale_temporaries
 log = logging.getLogger(__name__)
 DIGEST = "sha256-payload-v1"
 PREVIOUS = "previous.pt"
+LOW_SPACE_BYTES = 256 << 20
 
 
 class CorruptCheckpointError(RuntimeError):
@@ -120,7 +123,12 @@ def save(path: str | Path, **payload: Any) -> None:
                                   + (f" and {len(bad) - 5} more" if len(bad) > 5 else ""))
     payload["integrity"] = {"algorithm": DIGEST, "digest": payload_digest(payload)}
     with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
+        try:
+            torch.save(payload, tmp)
+        except RuntimeError as err:  # torch reports a full disk as "unexpected pos N vs M"
+            if shutil.disk_usage(tmp.parent).free < LOW_SPACE_BYTES:
+                raise OSError(errno.ENOSPC, f"no space left on the device ({err})", str(path)) from err
+            raise
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
 

@@ -168,3 +168,24 @@ def test_dvc_repro_push_pull_round_trip(tmp_path):
     status = run(["dvc", "status"], checkout)
     assert "up to date" in status.stdout
     assert re.search(r"Data and pipelines are up to date", status.stdout)
+
+
+def test_config_text_never_reaches_the_shell_unquoted(tmp_path):
+    """A label with quotes and a command substitution is passed to papermill as one literal argument."""
+    import shlex
+    import subprocess
+
+    checkout = clean_checkout(tmp_path / "repo")
+    marker = tmp_path / "pwned"
+    label = f"SRVP's \"best\" $(touch {marker}) `touch {marker}`; touch {marker}"
+    cfg_path = checkout / "config" / "config.yaml"
+    cfg = yaml.safe_load(cfg_path.read_text())
+    cfg["experiments"]["srvp-smmnist_stochastic"]["label"] = label
+    cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    out = run(["snakemake", "-n", "-p", "--forceall", "results/figures/srvp2020_fig2_samples.pdf"], checkout)
+    command = next(block for block in out.stdout.split("\n\n") if "papermill notebooks/srvp2020_fig2_samples" in block)
+    command = command[command.index("mkdir"):].splitlines()[0].strip()
+    tokens = shlex.split(command)
+    assert tokens[tokens.index("labels") + 1].split(",")[0] == label
+    subprocess.run(["bash", "-c", command.replace("papermill", "true", 1)], cwd=checkout, check=True)
+    assert not marker.exists()

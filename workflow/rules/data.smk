@@ -19,7 +19,7 @@ rule acquire_mnist:
         budget=BUDGET,
         out=lambda w, output: os.path.dirname(output[0]),
     shell:
-        "latentvideo --log {log} acquire-mnist --config {params.cfg} --budget {params.budget} --out {params.out}"
+        "latentvideo --log {log:q} acquire-mnist --config {params.cfg:q} --budget {params.budget:q} --out {params.out:q}"
 
 
 rule prepare_digits:
@@ -38,8 +38,8 @@ rule prepare_digits:
         budget=BUDGET,
         source=DIGIT_SOURCE,
     shell:
-        "latentvideo --log {log} prepare-digits --config {params.cfg} --budget {params.budget}"
-        " --source {params.source} --out {output}"
+        "latentvideo --log {log:q} prepare-digits --config {params.cfg:q} --budget {params.budget:q}"
+        " --source {params.source:q} --out {output:q}"
 
 
 rule make_testset:
@@ -60,8 +60,8 @@ rule make_testset:
         budget=BUDGET,
         test_videos=config["budgets"][BUDGET]["evaluation"]["test_videos"],
     shell:
-        "latentvideo --log {log} make-testset --config {params.cfg} --budget {params.budget}"
-        " --dataset {wildcards.dataset} --digits {input.digits} --out {output}"
+        "latentvideo --log {log:q} make-testset --config {params.cfg:q} --budget {params.budget:q}"
+        " --dataset {wildcards.dataset:q} --digits {input.digits:q} --out {output:q}"
 
 
 # Raw datasets of the five papers (raw_data in config; only enabled ones are in the DAG).
@@ -79,8 +79,8 @@ rule acquire_raw:
         cfg=CONFIG_FILE,
         budget=BUDGET,
     shell:
-        "latentvideo --log {log} acquire --config {params.cfg} --budget {params.budget}"
-        " --dataset {wildcards.raw} --out {output}"
+        "latentvideo --log {log:q} acquire --config {params.cfg:q} --budget {params.budget:q}"
+        " --dataset {wildcards.raw:q} --out {output:q}"
 
 
 rule preprocess_raw:
@@ -99,5 +99,5 @@ rule preprocess_raw:
         cfg=CONFIG_FILE,
         budget=BUDGET,
     shell:
-        "latentvideo --log {log} preprocess --config {params.cfg} --budget {params.budget}"
-        " --dataset {wildcards.raw} --inventory {input.inventory} --out {output} --workers {threads}"
+        "latentvideo --log {log:q} preprocess --config {params.cfg:q} --budget {params.budget:q}"
+        " --dataset {wildcards.raw:q} --inventory {input.inventory:q} --out {output:q} --workers {threads}"

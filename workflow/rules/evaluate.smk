@@ -29,10 +29,10 @@ rule evaluate:
         ),
         out=lambda w, output: os.path.dirname(output.metrics),
     shell:
-        "latentvideo --log {log} evaluate --config {params.cfg} --budget {params.budget}"
-        " --checkpoint {input.checkpoint} --experiment {wildcards.experiment} --testset {params.testset}"
+        "latentvideo --log {log:q} evaluate --config {params.cfg:q} --budget {params.budget:q}"
+        " --checkpoint {input.checkpoint:q} --experiment {wildcards.experiment:q} --testset {params.testset:q}"
         " --threads {threads}"
-        " --out {params.out}"
+        " --out {params.out:q}"
 
 
 rule baseline:
@@ -54,6 +54,6 @@ rule baseline:
         evaluation=config["budgets"][BUDGET]["evaluation"],
         out=lambda w, output: os.path.dirname(output.metrics),
     shell:
-        "latentvideo --log {log} baseline --config {params.cfg} --budget {params.budget}"
-        " --name {wildcards.baseline} --dataset {wildcards.dataset} --testset {input.testset}"
-        " --out {params.out}"
+        "latentvideo --log {log:q} baseline --config {params.cfg:q} --budget {params.budget:q}"
+        " --name {wildcards.baseline:q} --dataset {wildcards.dataset:q} --testset {input.testset:q}"
+        " --out {params.out:q}"

@@ -26,10 +26,10 @@ rule srvp_fig3_psnr:
         kernel=config["kernel"],
         notebook_dir=lambda w, output: os.path.dirname(output.notebook),
     shell:
-        "mkdir -p {params.notebook_dir} && papermill {input.notebook} {output.notebook} -k {params.kernel}"
-        " -p metrics {params.metrics} -p dataset {wildcards.dataset}"
-        " -p train_length {params.train_length} -p out_pdf {output.pdf} -p out_png {output.png}"
-        " --no-progress-bar --log-level WARNING 2> {log}"
+        "mkdir -p {params.notebook_dir:q} && papermill {input.notebook:q} {output.notebook:q} -k {params.kernel:q}"
+        " -p metrics {params.metrics:q} -p dataset {wildcards.dataset:q}"
+        " -p train_length {params.train_length:q} -p out_pdf {output.pdf:q} -p out_png {output.png:q}"
+        " --no-progress-bar --log-level WARNING 2> {log:q}"
 
 
 rule srvp_fig2_samples:
@@ -54,10 +54,10 @@ rule srvp_fig2_samples:
         kernel=config["kernel"],
         notebook_dir=lambda w, output: os.path.dirname(output.notebook),
     shell:
-        "mkdir -p {params.notebook_dir} && papermill {input.notebook} {output.notebook} -k {params.kernel}"
-        " -p samples {params.samples} -p labels '{params.labels}'"
-        " -p out_pdf {output.pdf} -p out_png {output.png}"
-        " --no-progress-bar --log-level WARNING 2> {log}"
+        "mkdir -p {params.notebook_dir:q} && papermill {input.notebook:q} {output.notebook:q} -k {params.kernel:q}"
+        " -p samples {params.samples:q} -p labels {params.labels:q}"
+        " -p out_pdf {output.pdf:q} -p out_png {output.png:q}"
+        " --no-progress-bar --log-level WARNING 2> {log:q}"
 
 
 rule srvp_table2:
@@ -82,10 +82,10 @@ rule srvp_table2:
         kernel=config["kernel"],
         notebook_dir=lambda w, output: os.path.dirname(output.notebook),
     shell:
-        "mkdir -p {params.notebook_dir} && papermill {input.notebook} {output.notebook} -k {params.kernel}"
-        " -p metrics {params.metrics} -p paper_numbers {input.paper}"
-        " -p out_md {output.md} -p out_tex {output.tex} -p out_csv {output.csv}"
-        " --no-progress-bar --log-level WARNING 2> {log}"
+        "mkdir -p {params.notebook_dir:q} && papermill {input.notebook:q} {output.notebook:q} -k {params.kernel:q}"
+        " -p metrics {params.metrics:q} -p paper_numbers {input.paper:q}"
+        " -p out_md {output.md:q} -p out_tex {output.tex:q} -p out_csv {output.csv:q}"
+        " --no-progress-bar --log-level WARNING 2> {log:q}"
 
 
 # Whitney & Fergus 2017: Figure 2 (cross-time correlations), Figure 3 (independent generations), Table 2.
@@ -116,10 +116,10 @@ rule whitney_fig2_correlation:
         kernel=config["kernel"],
         notebook_dir=lambda w, output: os.path.dirname(output.notebook),
     shell:
-        "mkdir -p {params.notebook_dir} && papermill {input.notebook} {output.notebook} -k {params.kernel}"
-        " -p samples {params.samples} -p metrics {params.metrics} -p dataset {wildcards.dataset}"
-        " -p out_pdf {output.pdf} -p out_png {output.png}"
-        " --no-progress-bar --log-level WARNING 2> {log}"
+        "mkdir -p {params.notebook_dir:q} && papermill {input.notebook:q} {output.notebook:q} -k {params.kernel:q}"
+        " -p samples {params.samples:q} -p metrics {params.metrics:q} -p dataset {wildcards.dataset:q}"
+        " -p out_pdf {output.pdf:q} -p out_png {output.png:q}"
+        " --no-progress-bar --log-level WARNING 2> {log:q}"
 
 
 rule whitney_fig3_generations:
@@ -151,10 +151,10 @@ rule whitney_fig3_generations:
         kernel=config["kernel"],
         notebook_dir=lambda w, output: os.path.dirname(output.notebook),
     shell:
-        "mkdir -p {params.notebook_dir} && papermill {input.notebook} {output.notebook} -k {params.kernel}"
-        " -p samples {params.samples} -p metrics {params.metrics} -p dataset {wildcards.dataset}"
-        " -p out_pdf {output.pdf} -p out_png {output.png}"
-        " --no-progress-bar --log-level WARNING 2> {log}"
+        "mkdir -p {params.notebook_dir:q} && papermill {input.notebook:q} {output.notebook:q} -k {params.kernel:q}"
+        " -p samples {params.samples:q} -p metrics {params.metrics:q} -p dataset {wildcards.dataset:q}"
+        " -p out_pdf {output.pdf:q} -p out_png {output.png:q}"
+        " --no-progress-bar --log-level WARNING 2> {log:q}"
 
 
 rule whitney_table2:
@@ -178,7 +178,7 @@ rule whitney_table2:
         kernel=config["kernel"],
         notebook_dir=lambda w, output: os.path.dirname(output.notebook),
     shell:
-        "mkdir -p {params.notebook_dir} && papermill {input.notebook} {output.notebook} -k {params.kernel}"
-        " -p metrics {params.metrics} -p paper_numbers {input.paper}"
-        " -p out_md {output.md} -p out_tex {output.tex} -p out_csv {output.csv}"
-        " --no-progress-bar --log-level WARNING 2> {log}"
+        "mkdir -p {params.notebook_dir:q} && papermill {input.notebook:q} {output.notebook:q} -k {params.kernel:q}"
+        " -p metrics {params.metrics:q} -p paper_numbers {input.paper:q}"
+        " -p out_md {output.md:q} -p out_tex {output.tex:q} -p out_csv {output.csv:q}"
+        " --no-progress-bar --log-level WARNING 2> {log:q}"

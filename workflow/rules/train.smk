@@ -23,6 +23,6 @@ rule train:
         settings=lambda w: lvconfig.experiment_settings(config, w.experiment),
         out=lambda w, output: os.path.dirname(output.model),
     shell:
-        "latentvideo --log {log} train --config {params.cfg} --budget {params.budget}"
-        " --experiment {wildcards.experiment} --seed {wildcards.seed} --data {input.data}"
-        " --threads {threads} --no-progress --out {params.out}"
+        "latentvideo --log {log:q} train --config {params.cfg:q} --budget {params.budget:q}"
+        " --experiment {wildcards.experiment:q} --seed {wildcards.seed:q} --data {input.data:q}"
+        " --threads {threads} --no-progress --out {params.out:q}"

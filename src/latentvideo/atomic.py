@@ -6,6 +6,7 @@ Everything is written to a temporary sibling and renamed into place (``os.replac
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import json
 import os
@@ -34,18 +35,27 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 
 @contextlib.contextmanager
 def atomic_dir(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary directory next to ``path``; on success it replaces ``path`` whole."""
+    """Yield a temporary directory next to ``path``; on success it replaces ``path`` whole.
+
+    Holds ``path``'s lock (:mod:`latentvideo.folder_lock`) throughout, so a second writer fails at once, and
+    first removes the temporary folders of earlier writers of ``path`` that were killed.
+    """
+    from latentvideo import folder_lock
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
-    try:
-        yield tmp
-        if path.exists():
-            shutil.rmtree(path)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
+    with folder_lock.exclusive(path, f"writing {path.name}"):
+        for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+            shutil.rmtree(stale) if stale.is_dir() and not stale.is_symlink() else stale.unlink()
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+        try:
+            yield tmp
+            if path.exists():
+                shutil.rmtree(path)
+            os.replace(tmp, path)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp)
 
 
 def remove_stale_temporaries(folder: str | Path) -> list[Path]:

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from latentvideo import determinism, provenance
+from latentvideo import determinism, folder_lock, provenance
 from latentvideo.atomic import atomic_path, sha256_file, write_json
 from latentvideo.data.shards import read_manifest, read_videos, to_model_layout
 from latentvideo.evaluation import factor_analysis
@@ -111,7 +111,14 @@ def _meta(settings_like: dict[str, Any], seed: int | str, digit_source: str, ste
 def evaluate_model(checkpoint_path: str | Path, experiment: str, testset: str | Path, evaluation: dict[str, Any],
                    protocol: dict[str, Any], out_dir: str | Path, device: str = "auto",
                    threads: int | None = None) -> dict[str, Any]:
-    """Evaluate the checkpoint of ``experiment`` by ``protocol`` (``config.evaluation_protocol``)."""
+    """Evaluate the checkpoint of ``experiment`` by ``protocol`` (``config.evaluation_protocol``); one writer
+    per ``out_dir``."""
+    with folder_lock.exclusive(out_dir, f"evaluating {experiment}"):
+        return _evaluate_model(checkpoint_path, experiment, testset, evaluation, protocol, out_dir, device, threads)
+
+
+def _evaluate_model(checkpoint_path: str | Path, experiment: str, testset: str | Path, evaluation: dict[str, Any],
+                    protocol: dict[str, Any], out_dir: str | Path, device: str, threads: int | None) -> dict[str, Any]:
     dev = pick_device(device)
     determinism.configure(threads, dev)
     model, settings, seed = load_trained(checkpoint_path, dev)
@@ -162,5 +169,6 @@ def evaluate_baseline(name: str, dataset_name: str, dataset: dict[str, Any], bud
             "model": name, "variant": "-",
             "dataset_name": dataset_name, "budget": budget, "evaluation": {**evaluation, "samples": 1}}
     meta = _meta(reference, "-", source, 0, 0)
-    return evaluate_sampler(BASELINES[name], testset, dataset["cond_frames"], {**evaluation, "samples": 1}, meta,
-                            out_dir, torch.device("cpu"))
+    with folder_lock.exclusive(out_dir, f"evaluating baseline {name} on {dataset_name}"):
+        return evaluate_sampler(BASELINES[name], testset, dataset["cond_frames"], {**evaluation, "samples": 1},
+                                meta, out_dir, torch.device("cpu"))

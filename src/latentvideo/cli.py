@@ -59,7 +59,7 @@ def cmd_make_testset(args: argparse.Namespace) -> None:
 def cmd_acquire(args: argparse.Namespace) -> None:
     from latentvideo.data.raw_datasets import acquire
 
-    inv = acquire(args.dataset, _cfg(args)["raw_data"][args.dataset], args.out)
+    inv = acquire(args.dataset, _cfg(args)["raw_data"][args.dataset], args.out, allow_unpinned=args.allow_unpinned)
     size = sum(f["size"] for f in inv["files"].values())
     print(f"{args.dataset}: {len(inv['files'])} raw file(s), {size / 1e6:.1f} MB in {inv['dir']} "
           f"({inv['kind']}) -> {args.out}")
@@ -154,6 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--dataset", required=True)
     p.add_argument("--out", required=True, help="inventory JSON to write")
+    p.add_argument("--allow-unpinned", action="store_true",
+                   help="accept downloads without a pinned sha256 (the sums are printed and recorded for pinning)")
     p.set_defaults(func=cmd_acquire)
 
     p = sub.add_parser("preprocess", help="raw dataset -> uint8 shards + manifest per split")

@@ -40,14 +40,16 @@ def _order(member: Member) -> tuple[int, str]:
 
 def decode_example(payload: bytes, protocol: Mapping[str, Any], label: str) -> np.ndarray:
     """One record -> ``(T, 64, 64, 3)`` uint8 from ``{i}/image_aux1/encoded``."""
-    feats = parse_example(payload)
+    feats = parse_example(payload, label)
     size, frames = protocol["frame_size"], []
     for i in range(protocol["frames"]):
         key = protocol["feature"].format(i=i)
         if key not in feats:
             raise CorruptMemberError(f"{label}: feature {key!r} missing")
-        raw = feats[key][0]
-        if not isinstance(raw, bytes) or len(raw) != size * size * 3:
+        raw = feats[key][0] if len(feats[key]) else b""
+        if not isinstance(raw, bytes):
+            raise CorruptMemberError(f"{label}: {key} is not a byte string (a {type(raw).__name__})")
+        if len(raw) != size * size * 3:
             raise CorruptMemberError(f"{label}: {key} has {len(raw)} bytes, expected {size}*{size}*3")
         frames.append(np.frombuffer(raw, dtype=np.uint8).reshape(size, size, 3))
     return np.stack(frames)

@@ -57,6 +57,11 @@ def _split(path: Path, usage: str, protocol: Mapping[str, Any], out: Path, name:
                         w.add({"frames": binary[:, j], "colour": paint(ids, colors), "masks": ids})
     except OSError as err:
         raise CorruptMemberError(f"{path}: cannot read HDF5 ({err})") from err
+    except KeyError as err:
+        raise CorruptMemberError(f"{path}: no HDF5 dataset {usage}/features and {usage}/groups ({err}); is it the "
+                                 "R-NEM balls file named by raw_data.bouncing_balls.protocol.splits?") from err
+    except (ValueError, TypeError, IndexError) as err:
+        raise CorruptMemberError(f"{path}: HDF5 datasets of an unexpected shape or type ({err})") from err
     return {"videos": n, "frames": t, "source": path.name, "group": usage}
 
 

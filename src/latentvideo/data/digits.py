@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gzip
 import struct
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,19 +42,27 @@ class DigitSplits:
 
 
 def read_idx(path: str | Path) -> np.ndarray:
-    """Read a (gzipped) idx file of unsigned bytes: images ``(N, H, W)`` or labels ``(N,)``."""
+    """Read a (gzipped) idx file of unsigned bytes: images ``(N, H, W)`` or labels ``(N,)``.
+
+    A damaged file raises :class:`~latentvideo.data.raw_sources.CorruptMemberError` naming it."""
+    from latentvideo.data.raw_sources import CorruptMemberError
+
     opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "rb") as fh:
-        raw = fh.read()
+    try:
+        with opener(path, "rb") as fh:
+            raw = fh.read()
+    except (OSError, EOFError, zlib.error) as err:
+        raise CorruptMemberError(f"{path}: cannot be read ({err}); delete it and rerun the acquisition") from err
     if len(raw) < 4:
-        raise ValueError(f"{path}: truncated idx file ({len(raw)} bytes)")
+        raise CorruptMemberError(f"{path}: truncated idx file ({len(raw)} bytes)")
     zero, dtype_code, ndim = struct.unpack(">HBB", raw[:4])
-    if zero != 0 or dtype_code != 0x08:
-        raise ValueError(f"{path}: not an unsigned-byte idx file (magic {raw[:4].hex()})")
+    if zero != 0 or dtype_code != 0x08 or not 1 <= ndim <= 4 or len(raw) < 4 + 4 * ndim:
+        raise CorruptMemberError(f"{path}: not an unsigned-byte idx file (header {raw[:8].hex()})")
     dims = struct.unpack(">" + "I" * ndim, raw[4 : 4 + 4 * ndim])
     data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
-    if data.size != int(np.prod(dims)):
-        raise ValueError(f"{path}: expected {int(np.prod(dims))} values for shape {dims}, found {data.size}")
+    if data.size != int(np.prod(dims, dtype=np.int64)):
+        raise CorruptMemberError(f"{path}: expected {int(np.prod(dims, dtype=np.int64))} values for shape {dims}, "
+                                 f"found {data.size}")
     return data.reshape(dims)
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from latentvideo.atomic import atomic_dir, sha256_file, write_json
 from latentvideo.data.acquire import ChecksumError, download_first
-from latentvideo.data.raw_sources import find_members
+from latentvideo.data.raw_sources import SizeLimits, check_raw_folder, find_members, folder_files
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def registered() -> dict[str, RawDataset]:
 
 def _inventory(name: str, raw_dir: Path, kind: str, pinned: Mapping[str, str | None]) -> dict[str, Any]:
     files = {}
-    for path in sorted(p for p in raw_dir.rglob("*") if p.is_file() and not p.name.endswith(".part")):
+    for path in (p for p in folder_files(raw_dir) if not p.name.endswith(".part")):
         rel = path.relative_to(raw_dir).as_posix()
         files[rel] = {"size": path.stat().st_size, "sha256": sha256_file(path)}
     return {"dataset": name, "kind": kind, "dir": str(raw_dir), "files": files, "pinned_sha256": dict(pinned)}
@@ -76,11 +76,13 @@ def check_placed(spec: RawDataset, raw_dir: Path, config_key: str) -> None:
                                   f"the archives in it).\n{spec.instructions}")
 
 
-def acquire(name: str, entry: Mapping[str, Any], out: str | Path) -> dict[str, Any]:
+def acquire(name: str, entry: Mapping[str, Any], out: str | Path, allow_unpinned: bool = False) -> dict[str, Any]:
     """Download (with resume and sha256) or check the manual placement of dataset ``name``; write the inventory.
 
-    ``entry`` is ``raw_data.<name>`` of the configuration. A file without a pinned sha256 is accepted
-    on first download and its sum printed so it can be pinned (and recorded in the inventory).
+    ``entry`` is ``raw_data.<name>`` of the configuration. A file without a pinned sha256 is refused unless
+    ``allow_unpinned`` (or ``acquisition.allow_unpinned: true`` in the entry) says to accept the first download;
+    its sum is then printed so it can be pinned, and recorded in the inventory. Every archive and file is then
+    opened once with the entry's size limits and link rules (:mod:`latentvideo.data.raw_sources`).
     """
     spec = registered()[name]
     key = f"raw_data.{name}"
@@ -88,12 +90,22 @@ def acquire(name: str, entry: Mapping[str, Any], out: str | Path) -> dict[str, A
     raw_dir = Path(entry["dir"])
     pinned: dict[str, str | None] = {}
     if kind == "download":
+        allow = allow_unpinned or entry["acquisition"].get("allow_unpinned", False)
+        unpinned = [f for f, source in entry["acquisition"]["files"].items()
+                    if source.get("sha256") is None and not (raw_dir / f).exists()]
+        if unpinned and not allow:
+            raise ChecksumError(
+                f"{name}: no sha256 pinned for {unpinned} (config {key}.acquisition.files.<file>.sha256), so a "
+                f"download could not be verified. Pin the sums if you know them, or accept the first download with "
+                f"`{key}.acquisition.allow_unpinned: true` (or `latentvideo acquire --allow-unpinned`): its sum is "
+                f"then printed and recorded in the inventory for pinning")
         for fname, source in entry["acquisition"]["files"].items():
             pinned[fname] = source.get("sha256")
             _download_one(fname, source["urls"], raw_dir / fname, source.get("sha256"), f"{key}.acquisition.files")
     elif kind == "substitute":
         _copy_substitute(entry["acquisition"]["substitute"], raw_dir)
     check_placed(spec, raw_dir, key)
+    check_raw_folder(raw_dir, SizeLimits.from_config(entry.get("limits")))
     inv = _inventory(name, raw_dir, kind, pinned)
     for fname, sha in pinned.items():
         if sha is not None and inv["files"].get(fname, {}).get("sha256") != sha:
@@ -142,6 +154,7 @@ def preprocess(name: str, entry: Mapping[str, Any], inventory: str | Path, out: 
     raw_dir = Path(inv["dir"])
     check_placed(spec, raw_dir, f"raw_data.{name}")
     _check_unchanged(inv, raw_dir)
+    check_raw_folder(raw_dir, SizeLimits.from_config(entry.get("limits")))
     start = time.perf_counter()
     with atomic_dir(out) as tmp:
         protocol = {**entry["protocol"], "raw_kind": inv["kind"]}

@@ -59,12 +59,22 @@ def write_records(payloads: list[bytes]) -> bytes:
 def _varint(buf: bytes, pos: int) -> tuple[int, int]:
     result = shift = 0
     while True:
+        if pos >= len(buf):
+            raise TFRecordError(f"protobuf varint truncated at byte {pos}")
+        if shift > 63:
+            raise TFRecordError(f"protobuf varint longer than 10 bytes at byte {pos}")
         b = buf[pos]
         pos += 1
         result |= (b & 0x7F) << shift
         if not b & 0x80:
             return result, pos
         shift += 7
+
+
+def _take(buf: bytes, pos: int, size: int, field: int) -> tuple[bytes, int]:
+    if pos + size > len(buf):
+        raise TFRecordError(f"protobuf field {field} claims {size} bytes at byte {pos}, {len(buf) - pos} remain")
+    return buf[pos : pos + size], pos + size
 
 
 def _fields(buf: bytes) -> Iterator[tuple[int, int, bytes | int]]:
@@ -76,25 +86,29 @@ def _fields(buf: bytes) -> Iterator[tuple[int, int, bytes | int]]:
         if wire == 0:
             value, pos = _varint(buf, pos)
         elif wire == 1:
-            value, pos = buf[pos : pos + 8], pos + 8
+            value, pos = _take(buf, pos, 8, field)
         elif wire == 2:
             size, pos = _varint(buf, pos)
-            value, pos = buf[pos : pos + size], pos + size
+            value, pos = _take(buf, pos, size, field)
         elif wire == 5:
-            value, pos = buf[pos : pos + 4], pos + 4
+            value, pos = _take(buf, pos, 4, field)
         else:
-            raise TFRecordError(f"unsupported protobuf wire type {wire}")
+            raise TFRecordError(f"unsupported protobuf wire type {wire} (field {field}): not a tf.train.Example")
         yield field, wire, value
 
 
 def _feature(buf: bytes) -> list[bytes] | np.ndarray:
     for field, _, value in _fields(buf):
-        assert isinstance(value, bytes)
+        if not isinstance(value, bytes):
+            raise TFRecordError(f"Feature field {field} is not length-delimited: not a tf.train.Example")
         if field == 1:  # BytesList
             return [v for f, _, v in _fields(value) if f == 1]  # type: ignore[misc]
         if field == 2:  # FloatList (packed or not)
             parts = [v for f, _, v in _fields(value) if f == 1]
-            return np.frombuffer(b"".join(parts), dtype="<f4")  # type: ignore[arg-type]
+            floats = b"".join(parts)  # type: ignore[arg-type]
+            if len(floats) % 4:
+                raise TFRecordError(f"FloatList of {len(floats)} bytes, not a multiple of 4")
+            return np.frombuffer(floats, dtype="<f4")
         if field == 3:  # Int64List (packed)
             ints = []
             for f, w, v in _fields(value):
@@ -109,8 +123,17 @@ def _feature(buf: bytes) -> list[bytes] | np.ndarray:
     return []
 
 
-def parse_example(payload: bytes) -> dict[str, list[bytes] | np.ndarray]:
-    """``tf.train.Example`` bytes -> ``{feature name: list of bytes | float32 array | int64 array}``."""
+def parse_example(payload: bytes, label: str = "record") -> dict[str, list[bytes] | np.ndarray]:
+    """``tf.train.Example`` bytes -> ``{feature name: list of bytes | float32 array | int64 array}``.
+
+    A malformed payload raises :class:`TFRecordError` starting with ``label`` (file and record)."""
+    try:
+        return _parse_example(payload)
+    except TFRecordError as err:
+        raise TFRecordError(f"{label}: {err}") from None
+
+
+def _parse_example(payload: bytes) -> dict[str, list[bytes] | np.ndarray]:
     features: dict[str, list[bytes] | np.ndarray] = {}
     for field, _, features_msg in _fields(payload):
         if field != 1:
@@ -121,7 +144,10 @@ def parse_example(payload: bytes) -> dict[str, list[bytes] | np.ndarray]:
             name, value = "", b""
             for ef, _, ev in _fields(entry):  # type: ignore[arg-type]
                 if ef == 1:
-                    name = ev.decode()  # type: ignore[union-attr]
+                    try:
+                        name = ev.decode()  # type: ignore[union-attr]
+                    except (UnicodeDecodeError, AttributeError):
+                        raise TFRecordError(f"feature name {ev!r:.60} is not UTF-8 text") from None
                 elif ef == 2:
                     value = ev  # type: ignore[assignment]
             features[name] = _feature(value)

@@ -59,7 +59,9 @@ def test_truncated_idx_is_reported(tmp_path):
     path = tmp_path / "bad-idx3-ubyte.gz"
     with gzip.open(path, "wb") as fh:
         fh.write(struct.pack(">HBB", 0, 8, 3) + struct.pack(">III", 10, 28, 28) + b"\x00" * 100)
-    with pytest.raises(ValueError, match="expected 7840 values"):
+    from latentvideo.data.raw_sources import CorruptMemberError
+
+    with pytest.raises(CorruptMemberError, match=f"{path}: expected 7840 values"):
         read_idx(path)
 
 

@@ -54,7 +54,7 @@ class DCGANEncoder(nn.Module):
                 nn.Conv2d(widths[i], widths[i + 1], 4, 2, 1, bias=bias),
                 widths[i + 1],
                 batch_norm=(i > 0 or first_batch_norm),
-                activation=nn.LeakyReLU(LEAK),
+                activation=nn.LeakyReLU(LEAK, inplace=True),
             )
             for i in range(4)
         )
@@ -78,11 +78,11 @@ class DCGANDecoder(nn.Module):
         super().__init__()
         self.skip = skip
         coef = 2 if skip else 1
-        self.first = _block(nn.ConvTranspose2d(in_dim, nf * 8, 4, 1, 0, bias=bias), nf * 8, True, nn.LeakyReLU(LEAK))
+        self.first = _block(nn.ConvTranspose2d(in_dim, nf * 8, 4, 1, 0, bias=bias), nf * 8, True, nn.LeakyReLU(LEAK, inplace=True))
         widths = [nf * 8, nf * 4, nf * 2, nf]
         self.up = nn.ModuleList(
             _block(nn.ConvTranspose2d(widths[i] * coef, widths[i + 1], 4, 2, 1, bias=bias), widths[i + 1], True,
-                   nn.LeakyReLU(LEAK))
+                   nn.LeakyReLU(LEAK, inplace=True))
             for i in range(3)
         )
         self.last = nn.ConvTranspose2d(nf * coef, channels, 4, 2, 1, bias=bias)

@@ -16,6 +16,6 @@ def make_mlp(n_in: int, n_hidden: int, n_out: int, n_layers: int) -> nn.Sequenti
         return nn.Sequential(nn.Linear(n_in, n_out))
     layers: list[nn.Module] = [nn.Linear(n_in, n_hidden)]
     for _ in range(n_layers - 2):
-        layers += [nn.ReLU(), nn.Linear(n_hidden, n_hidden)]
-    layers += [nn.ReLU(), nn.Linear(n_hidden, n_out)]
+        layers += [nn.ReLU(inplace=True), nn.Linear(n_hidden, n_hidden)]
+    layers += [nn.ReLU(inplace=True), nn.Linear(n_hidden, n_out)]
     return nn.Sequential(*layers)

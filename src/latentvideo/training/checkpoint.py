@@ -10,7 +10,8 @@ Trust, not hope:
 - **two generations**: :func:`save_rolling` keeps the file it replaces as ``previous.pt`` (a hard link, so
   ``last.pt`` never disappears, not even for an instant), and :func:`load_latest` falls back to it when
   ``last.pt`` is corrupt;
-- **no debris**: :func:`remove_stale_temporaries` deletes what a save killed mid-write left behind.
+- **no debris**: the trainer removes what a save killed mid-write left behind
+  (:func:`latentvideo.atomic.remove_stale_temporaries`, with the run's lock held).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import torch
 
-from latentvideo.atomic import atomic_path, remove_stale_temporaries
+from latentvideo.atomic import atomic_path
 
 log = logging.getLogger(__name__)
 DIGEST = "sha256-payload-v1"
@@ -143,7 +144,10 @@ def save_rolling(path: str | Path, **payload: Any) -> None:
     if path.exists():
         with atomic_path(path.parent / PREVIOUS) as keep:
             keep.unlink()
-            os.link(path, keep)
+            try:
+                os.link(path, keep)
+            except OSError:  # a file system without hard links: a copy, still renamed into place atomically
+                shutil.copy2(path, keep)
     save(path, **payload)
 
 
@@ -196,8 +200,3 @@ def load_latest(path: str | Path, map_location: str | torch.device = "cpu") -> L
             rejected.append(f"{err}; moved to {aside}")
             log.warning("%s; moved to %s", err, aside)
     return Latest(None, None, rejected)
-
-
-def clean_folder(folder: str | Path) -> list[Path]:
-    """Remove the temporary files of saves that were killed mid-write (call with the run's lock held)."""
-    return remove_stale_temporaries(folder)

@@ -6,7 +6,11 @@ Files in the run directory:
                     written once at the end; while training it grows in checkpoints/train_log.jsonl)
   run.json          provenance: resolved settings, seed, device, Slurm job, data manifest sha256, versions
   checkpoints/last.pt  the latest checkpoint, rewritten every ``checkpoint_every`` steps and when a stop
-                    signal arrives (resume point)
+                    signal arrives (resume point); checkpoints/previous.pt the one before it (the fallback when
+                    last.pt fails its digest; see :mod:`latentvideo.training.checkpoint`)
+  checkpoints/non_finite.json  written when the run stopped on a non-finite loss or update; a rerun with the
+                    same settings, seed and data stops at once on it
+  ../.seed<k>.lock  held while a process trains here (:mod:`latentvideo.folder_lock`)
 
 Nothing under checkpoints/ is a declared output, so neither Snakemake (which deletes a failed job's outputs)
 nor a rerun touches it; a rerun with the same settings resumes from it and ends bit-identical.
@@ -28,7 +32,7 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from latentvideo import determinism, folder_lock, provenance
-from latentvideo.atomic import write_json, write_text
+from latentvideo.atomic import remove_stale_temporaries, write_json, write_text
 from latentvideo.config import budget_summary
 from latentvideo.data.training_data import open_training_data
 from latentvideo.data.training_stream import to_float_video
@@ -112,7 +116,7 @@ def _train_locked(settings: dict[str, Any], seed: int, data_dir: str | Path, out
     log_path = out_dir / "train_log.jsonl"
     work_log = ckpt_dir / "train_log.jsonl"
     failure_path = ckpt_dir / FAILURE_RECORD
-    for stale in [*checkpoint.clean_folder(ckpt_dir), *checkpoint.clean_folder(out_dir)]:
+    for stale in [*remove_stale_temporaries(ckpt_dir), *remove_stale_temporaries(out_dir)]:
         log.info("removed %s, left by a save that was killed mid-write", stale)
     dev = pick_device(device)
     determinism.configure(threads, dev)

@@ -20,7 +20,7 @@ process in five at 2 threads, SRVP's encoder ``tanh`` did. One serial call befor
 (:func:`_initialise_vector_math`) removes it (0 of 40 processes differ; cost: one call of one element).
 
 On CUDA, ``torch.use_deterministic_algorithms(True)`` (with ``CUBLAS_WORKSPACE_CONFIG=:4096:8``) and
-cuDNN's deterministic mode are set; an operation without a deterministic CUDA kernel then raises an error
+cuDNN's deterministic mode are set (on the CPU the flag changes none of our kernels and costs 1.6 s of imports); an operation without a deterministic CUDA kernel then raises an error
 naming it instead of varying silently. Bitwise equality between a CPU and a GPU run is not promised.
 """
 
@@ -42,7 +42,9 @@ def configure(threads: int | None, device: torch.device) -> None:
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
         torch.backends.cudnn.benchmark = False
         torch.backends.cudnn.deterministic = True
-    torch.use_deterministic_algorithms(True)
+        # Not on the CPU: there it switches no kernel our models run (their CPU kernels are deterministic at a
+        # fixed thread count, as the tests check) and it imports torch's compiler stack, 1.6 s per process.
+        torch.use_deterministic_algorithms(True)
     _initialise_vector_math()
 
 

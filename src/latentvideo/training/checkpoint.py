@@ -86,7 +86,8 @@ def _feed(digest: Any, obj: Any) -> None:
     if isinstance(obj, torch.Tensor):
         t = obj.detach().cpu().contiguous()
         digest.update(f"T{t.dtype}{tuple(t.shape)}".encode())
-        digest.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+        if t.numel():
+            digest.update(t.reshape(-1).view(torch.uint8).numpy())  # the buffer itself, no copy
     elif isinstance(obj, Mapping):
         digest.update(f"D{len(obj)}".encode())
         for key in sorted(obj, key=repr):
@@ -141,14 +142,31 @@ def save_rolling(path: str | Path, **payload: Any) -> None:
     names hold a complete checkpoint: a kill at any point loses at most the save in progress.
     """
     path = Path(path)
+    _keep_previous(path)
+    save(path, **payload)
+
+
+def link_rolling(path: str | Path, complete: str | Path) -> None:
+    """Make ``path`` the already written and verified checkpoint ``complete`` (a hard link, else a copy), keeping
+    the file it replaces as ``previous.pt``: the rolling save of a checkpoint that exists under another name."""
+    path = Path(path)
+    _keep_previous(path)
+    with atomic_path(path) as tmp:
+        _link_or_copy(Path(complete), tmp)
+
+
+def _keep_previous(path: Path) -> None:
     if path.exists():
         with atomic_path(path.parent / PREVIOUS) as keep:
-            keep.unlink()
-            try:
-                os.link(path, keep)
-            except OSError:  # a file system without hard links: a copy, still renamed into place atomically
-                shutil.copy2(path, keep)
-    save(path, **payload)
+            _link_or_copy(path, keep)
+
+
+def _link_or_copy(source: Path, dest: Path) -> None:
+    dest.unlink(missing_ok=True)
+    try:
+        os.link(source, dest)
+    except OSError:  # a file system without hard links: a copy, still renamed into place atomically
+        shutil.copy2(source, dest)
 
 
 def load(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:

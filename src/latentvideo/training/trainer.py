@@ -214,8 +214,11 @@ def _train_locked(settings: dict[str, Any], seed: int, data_dir: str | Path, out
                 raise TrainingInterrupted(stop.signum, step, str(ckpt_path))
     bar.close()
     final = out_dir / "model.pt"
-    save_state(t_cfg["steps"])
-    checkpoint.save(final, **payload(t_cfg["steps"]))
+    try:
+        checkpoint.save(final, **payload(t_cfg["steps"]))
+    except checkpoint.NonFiniteStateError as err:
+        raise fail("the parameters became non-finite", t_cfg["steps"], str(err)) from None
+    checkpoint.link_rolling(ckpt_path, final)  # the finished state is also the resume point of an identical rerun
     write_text(log_path, work_log.read_text())
     write_json(out_dir / "run.json", {
         "settings": settings, "seed": seed, "device": device_info, "steps": t_cfg["steps"], "resumed_from": start,

@@ -6,7 +6,6 @@ Everything is written to a temporary sibling and renamed into place (``os.replac
 from __future__ import annotations
 
 import contextlib
-import glob
 import hashlib
 import json
 import os
@@ -45,8 +44,7 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with folder_lock.exclusive(path, f"writing {path.name}"):
-        for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
-            shutil.rmtree(stale) if stale.is_dir() and not stale.is_symlink() else stale.unlink()
+        remove_stale_temporaries(path.parent, of=path.name)
         tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
         try:
             yield tmp
@@ -58,15 +56,17 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
                 shutil.rmtree(tmp)
 
 
-def remove_stale_temporaries(folder: str | Path) -> list[Path]:
+def remove_stale_temporaries(folder: str | Path, of: str | None = None) -> list[Path]:
     """Delete the ``.<name>.*.tmp`` files and folders that :func:`atomic_path` / :func:`atomic_dir` leave when
-    the process is killed mid-write. Only safe while no other process writes to ``folder`` (hold its lock)."""
+    the process is killed mid-write (only those of ``<name> == of`` if given). Only safe while no other process
+    writes them (hold the lock of ``folder``, or of ``folder/of``)."""
     folder = Path(folder)
     removed = []
     if not folder.is_dir():
         return removed
+    prefix = f".{of}." if of is not None else "."
     for entry in folder.iterdir():
-        if entry.name.startswith(".") and entry.name.endswith(".tmp"):
+        if entry.name.startswith(prefix) and entry.name.endswith(".tmp"):
             if entry.is_dir() and not entry.is_symlink():
                 shutil.rmtree(entry)
             else:

@@ -154,7 +154,7 @@ def _batch_memory_problems(cfg: Mapping[str, Any]) -> list[str]:
         for exp in budget["experiments"]:
             if exp not in cfg["experiments"] or cfg["experiments"][exp]["dataset"] not in cfg["datasets"]:
                 continue
-            train = {**TRAINING_DEFAULTS, **budget["training"]["default"], **budget["training"].get(exp, {})}
+            train = _merged_training(budget, exp)
             ds = cfg["datasets"][cfg["experiments"][exp]["dataset"]]
             frames = train.get("batch_size", 1) * ds.get("train_length", 1) * DATASET_CHANNELS[ds["kind"]]
             estimate = frames * FRAME_BYTES
@@ -224,7 +224,7 @@ def _check_references(cfg: Mapping[str, Any]) -> None:
             if ds.get("kind") == "raw_video" and not cfg["raw_data"].get(ds["raw"], {}).get("enabled", True):
                 problems.append(f"budgets.{bname}.experiments: {exp} trains on raw_data.{ds['raw']}, which is not "
                                 f"enabled (set raw_data.{ds['raw']}.enabled: true)")
-            train = {**TRAINING_DEFAULTS, **budget["training"]["default"], **budget["training"].get(exp, {})}
+            train = _merged_training(budget, exp)
             if "steps" in train and train["lr_decay_steps"] > train["steps"]:
                 problems.append(f"budgets.{bname}.training ({exp}): lr_decay_steps ({train['lr_decay_steps']}) > "
                                 f"steps ({train['steps']})")
@@ -272,9 +272,13 @@ def digit_source(cfg: Mapping[str, Any]) -> str:
     return source
 
 
+def _merged_training(budget: Mapping[str, Any], experiment: str) -> dict[str, Any]:
+    """A budget's training settings for ``experiment``: defaults < the budget's ``default`` < its own entry."""
+    return {**TRAINING_DEFAULTS, **budget["training"]["default"], **budget["training"].get(experiment, {})}
+
+
 def training_settings(cfg: Mapping[str, Any], experiment: str) -> dict[str, Any]:
-    budget = budget_of(cfg)
-    merged = {**TRAINING_DEFAULTS, **budget["training"]["default"], **budget["training"].get(experiment, {})}
+    merged = _merged_training(budget_of(cfg), experiment)
     missing = {"steps", "batch_size"} - set(merged)
     if missing:
         raise ConfigError(f"budgets.{cfg['budget']}.training: {sorted(missing)} not set for {experiment}")

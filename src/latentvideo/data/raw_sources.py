@@ -136,6 +136,7 @@ class RawSource:
         self._tar: tarfile.TarFile | None = None
         self._tar_members: dict[str, tarfile.TarInfo] = {}
         self._zip_names: dict[str, str] = {}  # normalised name -> name in the archive (``./x`` -> ``x``)
+        self.sizes: dict[str, int] = {}  # member -> declared bytes, filled by names()
 
     def __enter__(self) -> RawSource:
         return self
@@ -153,9 +154,9 @@ class RawSource:
         """All file members, sorted, each checked by :func:`check_member_name`, links and sizes refused."""
         c = self.container
         if c.is_dir():
-            files = folder_files(c)
-            _check_sizes(c, {p.relative_to(c).as_posix(): p.stat().st_size for p in files}, self.limits)
-            return sorted(p.relative_to(c).as_posix() for p in files)
+            self.sizes = {p.relative_to(c).as_posix(): p.stat().st_size for p in folder_files(c)}
+            _check_sizes(c, self.sizes, self.limits)
+            return sorted(self.sizes)
         try:
             if c.name.lower().endswith(".zip"):
                 self._zip = self._zip or zipfile.ZipFile(c)
@@ -171,6 +172,7 @@ class RawSource:
                 sizes = {n: m.size for n, m in self._tar_members.items()}
         except (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error, OSError) as err:
             raise CorruptMemberError(f"{c}: cannot list the archive ({err}); re-download or re-place it") from err
+        self.sizes = sizes
         _check_sizes(c, sizes, self.limits)
         return sorted(sizes)
 
@@ -218,9 +220,8 @@ def check_raw_folder(raw_dir: str | Path, limits: SizeLimits) -> int:
         with RawSource(container, limits) as src:
             src.names()
             if container.is_dir():
-                continue
-            total += sum(m.size for m in src._tar_members.values()) if src._tar is not None else sum(
-                src._zip.getinfo(orig).file_size for orig in src._zip_names.values())
+                continue  # its loose files were checked by names(); its archives are containers of their own
+            total += sum(src.sizes.values())
             if total > limits.total_bytes:
                 raise UnsafeMemberError(f"{raw_dir}: archives unpack to more than {limits.total_bytes / 1e9:.0f} GB "
                                         "(raw_data.<name>.limits.max_total_gb)")

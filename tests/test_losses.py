@@ -8,7 +8,7 @@ import torch
 
 from latentvideo.models.gaussian import DiagGaussian, from_softplus_params, gaussian_nll, kl_divergence
 from latentvideo.models import build_model
-from latentvideo.training.schedule import constant_then_linear_decay
+from latentvideo.models.optimisation import constant_then_linear_decay
 
 
 def test_analytic_kl_matches_monte_carlo_estimate():

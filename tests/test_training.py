@@ -53,14 +53,44 @@ def test_killed_run_resumes_to_bit_identical_weights(tmp_path, digits, repo, exp
     assert [json.loads(x)["total"] for x in run_log] == [json.loads(x)["total"] for x in ref_log]
 
 
+def test_model_with_two_optimisers_checkpoints_and_resumes_bit_identically(tmp_path, digits, repo):
+    """The trainer calls the model's own optimisation: a critic and an autoencoder, each with its Adam and
+    schedule, both in every checkpoint; a run killed mid-way resumes to the uninterrupted run's weights."""
+    settings = settings_for(repo, "srvp-smmnist_stochastic")
+    settings.update(model="adversarial_autoencoder", hyperparameters={"hidden": 16, "latent": 4})
+    ref = train(settings, 0, digits, tmp_path / "ref", device="cpu", progress=False)
+
+    def kill_at_5(step):
+        if step == 5:
+            raise Interrupt
+
+    with pytest.raises(Interrupt):
+        train(settings, 0, digits, tmp_path / "run", device="cpu", progress=False, on_step=kill_at_5)
+    last = checkpoint.load(tmp_path / "run" / "checkpoints" / "last.pt")
+    assert set(last["optimisation"]["optimizers"]) == {"autoencoder", "critic"}
+    assert all(state["state"] for state in last["optimisation"]["optimizers"].values())  # both have stepped
+    assert {s["last_epoch"] for s in last["optimisation"]["schedulers"].values()} == {4}
+    resumed = train(settings, 0, digits, tmp_path / "run", device="cpu", progress=False)
+    a, b = checkpoint.load(ref), checkpoint.load(resumed)
+    for key in a["model"]:
+        assert torch.equal(a["model"][key], b["model"][key]), key
+    for name in ("autoencoder", "critic"):
+        moments_a = a["optimisation"]["optimizers"][name]["state"]
+        moments_b = b["optimisation"]["optimizers"][name]["state"]
+        assert all(torch.equal(moments_a[i]["exp_avg"], moments_b[i]["exp_avg"]) for i in moments_a)
+    log = [json.loads(line) for line in (tmp_path / "run" / "train_log.jsonl").read_text().splitlines()]
+    assert {"lr", "lr_critic", "critic", "adversarial", "reconstruction", "val_total"} <= set(log[-1])
+
+
 def test_checkpoint_holds_state_dicts_rng_and_config(tmp_path, digits, repo):
     settings = settings_for(repo, "srvp-smmnist_stochastic", steps=2)
     path = train(settings, 3, digits, tmp_path, device="cpu", progress=False)
     state = torch.load(path, weights_only=True)
-    assert {"model", "optimizer", "scheduler", "rng", "step", "seed", "settings", "data_sha256"} <= set(state)
+    assert {"model", "optimisation", "rng", "step", "seed", "settings", "data_sha256"} <= set(state)
+    assert set(state["optimisation"]["optimizers"]) == set(state["optimisation"]["schedulers"]) == {"adam"}
     assert state["settings"] == settings and state["seed"] == 3
-    model, loaded_settings, seed = load_trained(path)
-    assert not model.training and seed == 3
+    trained = load_trained(path)
+    assert not trained.model.training and trained.seed == 3 and trained.settings == settings
     log = [json.loads(line) for line in (tmp_path / "train_log.jsonl").read_text().splitlines()]
     assert {"total", "nll", "kl_y", "kl_z", "residual_norm", "lr", "val_total"} <= set(log[-1])
 
@@ -95,10 +125,10 @@ def _poisoned_train(settings, digits, out, at_step, what="parameters"):
 
     def poison(step):
         if step == at_step and what == "parameters":
-            for p in held["state"][0].parameters():
+            for p in held["state"].model.parameters():
                 p.data.fill_(float("nan"))
         elif step == at_step:
-            for moments in held["state"][1].state.values():
+            for moments in held["state"].optimisation.optimizers["adam"].state.values():
                 moments["exp_avg"].fill_(float("nan"))
 
     trainer.build_training_state = capture

@@ -121,7 +121,8 @@ def _evaluate_model(checkpoint_path: str | Path, experiment: str, testset: str |
                     protocol: dict[str, Any], out_dir: str | Path, device: str, threads: int | None) -> dict[str, Any]:
     dev = pick_device(device)
     determinism.configure(threads, dev)
-    model, settings, seed = load_trained(checkpoint_path, dev)
+    trained = load_trained(checkpoint_path, dev)
+    model, settings, seed = trained.model, trained.settings, trained.seed
     if settings["experiment"] != experiment:
         raise ValueError(f"{checkpoint_path} was trained for {settings['experiment']!r}, not {experiment!r}")
     if protocol["protocol"] == "factor_analysis":

@@ -34,6 +34,7 @@ import torch
 from torch import nn
 
 from latentvideo.models.gaussian import DiagGaussian, from_logvar, gaussian_nll, kl_divergence
+from latentvideo.models.optimisation import AdamStep
 from latentvideo.models.spec import ModelSpec
 
 
@@ -155,7 +156,7 @@ def transition_mlp(dim: int, hidden: int, layers: int) -> nn.Sequential:
     return nn.Sequential(*modules)
 
 
-class FactoredVAE(nn.Module):
+class FactoredVAE(AdamStep, nn.Module):
     """The factored (``factors`` >= 2) or entangled (``factors`` = 1) temporal VAE.
 
     Videos are ``x: (T, B, C, 64, 64)`` float in [0, 1]; latents ``(..., z_dim)`` with factor i occupying units

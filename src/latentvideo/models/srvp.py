@@ -25,6 +25,7 @@ from latentvideo.models.gaussian import (
     standard_normal_like,
 )
 from latentvideo.models.mlp import make_mlp
+from latentvideo.models.optimisation import AdamStep
 from latentvideo.models.spec import ModelSpec
 
 
@@ -98,7 +99,7 @@ class SRVPLoss(NamedTuple):
     residual_norm: torch.Tensor
 
 
-class SRVP(nn.Module):
+class SRVP(AdamStep, nn.Module):
     """The SRVP video model. ``x: (T, B, C, 64, 64)`` float in [0, 1] throughout."""
 
     def __init__(self, config: SRVPConfig):

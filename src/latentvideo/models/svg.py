@@ -18,6 +18,7 @@ from torch import nn
 from latentvideo.models.dcgan64 import DCGANDecoder, DCGANEncoder, init_dcgan_weights
 from latentvideo.models.gaussian import kl_divergence, standard_normal_like
 from latentvideo.models.recurrent import DeterministicLSTM, GaussianLSTM
+from latentvideo.models.optimisation import AdamStep
 from latentvideo.models.spec import ModelSpec
 
 
@@ -47,7 +48,7 @@ class SVGLoss(NamedTuple):
     kl: torch.Tensor
 
 
-class SVG(nn.Module):
+class SVG(AdamStep, nn.Module):
     """The SVG video model. ``x: (T, B, C, 64, 64)`` float in [0, 1] throughout."""
 
     def __init__(self, config: SVGConfig):

@@ -1,5 +1,6 @@
-"""Checkpoints: state_dicts of model, optimiser and scheduler, every RNG state, the step and the resolved
-settings. Plain tensors and containers only, loaded with ``torch.load(..., weights_only=True)``.
+"""Checkpoints: the model's state_dict, every optimiser's and scheduler's state (by name), every RNG state,
+the step and the resolved settings. Plain tensors and containers only, loaded with
+``torch.load(..., weights_only=True)``.
 
 Trust, not hope:
 - **integrity**: :func:`save` stores a sha256 over every tensor's dtype, shape and bytes and every other
@@ -117,9 +118,9 @@ def non_finite_entries(state: Mapping[str, Any], prefix: str = "") -> list[str]:
 def save(path: str | Path, **payload: Any) -> None:
     """Write a checkpoint atomically (a killed job never leaves a truncated file) with its digest.
 
-    Raises :class:`NonFiniteStateError` (and writes nothing) if ``model`` or ``optimizer`` is not finite.
+    Raises :class:`NonFiniteStateError` (and writes nothing) if ``model`` or ``optimisation`` is not finite.
     """
-    bad = non_finite_entries({k: payload[k] for k in ("model", "optimizer") if k in payload})
+    bad = non_finite_entries({k: payload[k] for k in ("model", "optimisation") if k in payload})
     if bad:
         raise NonFiniteStateError(f"refusing to write {path}: non-finite values in {', '.join(bad[:5])}"
                                   + (f" and {len(bad) - 5} more" if len(bad) > 5 else ""))

@@ -25,7 +25,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from torch.utils.data import DataLoader
@@ -38,9 +38,9 @@ from latentvideo.data.training_data import open_training_data
 from latentvideo.data.training_stream import to_float_video
 from latentvideo.devices import describe, pick_device
 from latentvideo.models import build_model
+from latentvideo.models.optimisation import Optimisation, OptimiserSettings
 from latentvideo.training import checkpoint
 from latentvideo.training.preemption import TrainingInterrupted, stop_signals
-from latentvideo.training.schedule import constant_then_linear_decay
 
 log = logging.getLogger(__name__)
 
@@ -65,18 +65,41 @@ def _failure_message(settings: dict[str, Any], seed: int, what: str, step: int, 
             f"To go on, {_advice(settings)}")
 
 
-def build_training_state(settings: dict[str, Any], seed: int, device: torch.device):
-    """Model, optimiser and scheduler, freshly initialised from ``seed``."""
+class TrainingState(NamedTuple):
+    """A freshly initialised model and its optimisation (optimisers and schedulers by name)."""
+
+    model: torch.nn.Module
+    optimisation: Optimisation
+
+
+class Trained(NamedTuple):
+    """A model rebuilt from a checkpoint, in eval mode, with the settings and seed it was trained with."""
+
+    model: torch.nn.Module
+    settings: dict[str, Any]
+    seed: int
+
+
+def optimiser_settings(settings: dict[str, Any]) -> OptimiserSettings:
+    """Config ``models.<m>.optimizer`` plus the run's length; ``schedule: constant`` ignores the decay steps."""
+    opt, train = settings["optimizer"], settings["training"]
+    decay = train["lr_decay_steps"] if opt.get("schedule", "linear_decay") == "linear_decay" else 0
+    return OptimiserSettings(lr=opt["lr"], betas=tuple(opt["betas"]), steps=train["steps"], lr_decay_steps=decay)
+
+
+def build_training_state(settings: dict[str, Any], seed: int, device: torch.device) -> TrainingState:
+    """Model and its optimisation (the model's own ``configure_optimisation``), freshly initialised from ``seed``."""
     torch.manual_seed(seed)
     with determinism.thread_independent():
         model = build_model(settings["model"], settings["hyperparameters"])
     model = model.to(device)
-    opt_cfg = settings["optimizer"]
-    optimizer = torch.optim.Adam(model.parameters(), lr=opt_cfg["lr"], betas=tuple(opt_cfg["betas"]))
-    train = settings["training"]
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, constant_then_linear_decay(train["steps"], train["lr_decay_steps"]))
-    return model, optimizer, scheduler
+    return TrainingState(model, model.configure_optimisation(optimiser_settings(settings)))
+
+
+def _lr_record(optimisation: Optimisation) -> dict[str, float]:
+    """``lr`` of the first optimiser, ``lr_<name>`` of any further one (log records)."""
+    rates = list(optimisation.learning_rates().items())
+    return {"lr": rates[0][1], **{f"lr_{name}": lr for name, lr in rates[1:]}}
 
 
 @torch.no_grad()
@@ -132,15 +155,14 @@ def _train_locked(settings: dict[str, Any], seed: int, data_dir: str | Path, out
                                      "very settings failed so; training is deterministic, so it would again)")
         failure_path.unlink()
 
-    model, optimizer, scheduler = build_training_state(settings, seed, dev)
+    model, optimisation = build_training_state(settings, seed, dev)
     start = 0
     latest = checkpoint.load_latest(ckpt_path, map_location=dev)
     if latest.state is not None:
         state = latest.state
         if all(state.get(k) == v for k, v in identity.items()):
             model.load_state_dict(state["model"])
-            optimizer.load_state_dict(state["optimizer"])
-            scheduler.load_state_dict(state["scheduler"])
+            optimisation.load_state_dict(state["optimisation"])
             checkpoint.set_rng_state(state["rng"])
             start = int(state["step"])
             log.info("resuming %s seed %d from step %d (%s)", settings["experiment"], seed, start, latest.path)
@@ -165,8 +187,8 @@ def _train_locked(settings: dict[str, Any], seed: int, data_dir: str | Path, out
     good = {"path": latest.path if start else None, "step": start if start else None}
 
     def payload(step: int) -> dict[str, Any]:
-        return dict(model=model.state_dict(), optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict(),
-                    rng=checkpoint.rng_state(), step=step, seed=seed, settings=settings, data_sha256=data.sha256)
+        return dict(model=model.state_dict(), optimisation=optimisation.state_dict(), rng=checkpoint.rng_state(),
+                    step=step, seed=seed, settings=settings, data_sha256=data.sha256)
 
     def fail(what: str, step: int, detail: str) -> NonFiniteLossError:
         message = _failure_message(settings, seed, what, step, detail, good["path"], good["step"])
@@ -185,19 +207,16 @@ def _train_locked(settings: dict[str, Any], seed: int, data_dir: str | Path, out
     with open(work_log, "a") as log_file, stop_signals() as stop:
         for step, batch in enumerate(loader, start=start + 1):
             x = to_float_video(batch).to(dev, non_blocking=True)
-            loss = model.loss(x)
+            loss = model.training_step(x, optimisation)
             terms = {k: float(v.detach()) for k, v in loss._asdict().items()}
             if not all(math.isfinite(v) for v in terms.values()):
+                # Nothing of this step is saved: the last checkpoint stays the last finite state.
                 raise fail("non-finite loss", step, ", ".join(f"{k}={v:g}" for k, v in terms.items()))
-            optimizer.zero_grad(set_to_none=True)
-            loss.total.backward()
-            optimizer.step()
-            scheduler.step()
             record = None
             if step % t_cfg["log_every"] == 0 or step == t_cfg["steps"]:
-                record = {"step": step, "lr": scheduler.get_last_lr()[0], **terms}
+                record = {"step": step, **_lr_record(optimisation), **terms}
             if step % t_cfg["val_every"] == 0 or step == t_cfg["steps"]:
-                record = {**(record or {"step": step, "lr": scheduler.get_last_lr()[0], **terms}),
+                record = {**(record or {"step": step, **_lr_record(optimisation), **terms}),
                           **_validate(model, val_x, dev)}
             if record is not None:
                 log_file.write(json.dumps(record) + "\n")
@@ -231,11 +250,11 @@ def _train_locked(settings: dict[str, Any], seed: int, data_dir: str | Path, out
     return final
 
 
-def load_trained(path: str | Path, device: torch.device | str = "cpu"):
-    """Rebuild a model from a checkpoint; returns ``(model in eval mode, settings, seed)``."""
+def load_trained(path: str | Path, device: torch.device | str = "cpu") -> Trained:
+    """Rebuild a model from a checkpoint, in eval mode."""
     state = checkpoint.load(path, map_location=device)
     settings = state["settings"]
     model = build_model(settings["model"], settings["hyperparameters"]).to(device)
     model.load_state_dict(state["model"])
     model.eval()
-    return model, settings, state["seed"]
+    return Trained(model, settings, state["seed"])

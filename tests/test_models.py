@@ -16,6 +16,9 @@ def _seed():
     torch.set_num_threads(2)
 
 
+SRVP_PARAMETERS = 10_678_284  # the official SRVP at SM-MNIST settings (benchmarks/bench_srvp_vs_official.py)
+
+
 def small_video(t=6, b=2):
     return torch.rand(t, b, 1, 64, 64)
 
@@ -59,6 +62,66 @@ def test_srvp_smaller_euler_step_runs_two_substeps():
         build_model("srvp", {"dt": 0.3})
 
 
+def test_srvp_parameter_count_of_the_paper_architecture():
+    """Unchanged by the GRU / w/o z variants (the count of the official model, see README)."""
+    assert sum(p.numel() for p in build_model("srvp", {}).parameters()) == SRVP_PARAMETERS
+
+
+@pytest.mark.parametrize("hyper", [{"dynamics": "gru"}, {"dynamics": "mlp"}, {"latent_z": False},
+                                   {"latent_z": False, "dynamics": "gru"}])
+def test_srvp_variants_train_and_sample(hyper):
+    model = build_model("srvp", hyper)
+    loss = model.loss(small_video())
+    assert torch.isfinite(loss.total)
+    loss.total.backward()
+    if not hyper.get("latent_z", True):
+        assert float(loss.kl_z) == 0 and not hasattr(model, "p_z") and not hasattr(model, "z_filter")
+        assert model(small_video()).z.shape == (5, 2, 0)
+    if hyper.get("dynamics") == "gru":
+        assert isinstance(model.dynamics, torch.nn.GRUCell)
+    model.eval()
+    assert model.sample(small_video(5), 3, 2).shape == (2, 3, 2, 1, 64, 64)
+
+
+def test_srvp_test_time_euler_step_and_intermediate_frames():
+    model = build_model("srvp", {}).eval()
+    cond = small_video(5, 2)
+    torch.manual_seed(1)
+    plain = model.sample(cond, 3, 2)
+    torch.manual_seed(1)
+    assert torch.equal(model.sample(cond, 3, 2, dt=1.0), plain)
+    torch.manual_seed(1)
+    fine = model.sample(cond, 3, 2, dt=0.5, intermediate=True)
+    assert fine.shape == (2, 6, 2, 1, 64, 64)
+    torch.manual_seed(1)
+    assert torch.equal(model.sample(cond, 3, 2, dt=0.5), fine[:, 1::2])  # integer times = every second frame
+    with pytest.raises(ValueError, match="1/dt"):
+        model.sample(cond, 3, 1, dt=0.4)
+
+
+def test_srvp_eval_mode_takes_content_from_the_last_frames():
+    """Validation is deterministic given the noise: w from the last k frames, not a random draw."""
+    model = build_model("srvp", {}).eval()
+    x = small_video(8, 2)
+    torch.manual_seed(3)
+    a = model(x)
+    torch.manual_seed(3)
+    b = model(x)
+    assert torch.equal(a.w, b.w)
+    codes, _ = model.encode(x)
+    assert torch.allclose(a.w, model.content(codes[-5:]))
+
+
+def test_srvp_interpolation_and_content_swap_shapes():
+    model = build_model("srvp", {}).eval()
+    a, b = small_video(6, 2), small_video(6, 2)
+    inter = model.interpolate_initial_state(a, b, n_frames=7, steps=4)
+    assert inter.trajectories.shape == (4, 7, 2, 1, 64, 64)
+    assert inter.source_reconstruction.shape == inter.target_reconstruction.shape == (7, 2, 1, 64, 64)
+    assert torch.allclose(inter.trajectories[0], inter.source_reconstruction)
+    assert model.swap_content(a, b, n_future=4).shape == (10, 2, 1, 64, 64)
+
+
 @pytest.mark.parametrize("name", ["srvp", "svg_lp", "svg_fp"])
 def test_loss_is_named_finite_and_backpropagates(name):
     model = build_model(name, {})
@@ -98,7 +161,7 @@ def test_registry_rejects_unknown_names_and_keys():
 def test_registry_discovers_models_declared_by_their_modules():
     from latentvideo.models.registry import hyperparameter_names, model_names, registered_models
 
-    assert model_names() == ["factored_vae", "srvp", "svg_fp", "svg_lp"]
+    assert model_names() == ["adversarial_autoencoder", "factored_vae", "srvp", "svg_fp", "svg_lp"]
     assert "learned_prior" not in hyperparameter_names("svg_fp")  # fixed by the name
     assert registered_models()["svg_fp"].fixed == {"learned_prior": False}
     assert build_model("svg_fp", {}).prior is None

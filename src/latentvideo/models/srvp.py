@@ -45,8 +45,10 @@ class SRVPConfig:
     res_layers: int = 4
     res_gain: float = field(default=1.41, metadata={"exclusiveMinimum": 0})  # orthogonal init gain of f
     dt: float = field(default=1.0, metadata={"exclusiveMinimum": 0, "maximum": 1})  # Euler step; 1/dt an integer
-    # "residual": y + dt f(y, z); "mlp": y' = f(y, z)
-    dynamics: str = field(default="residual", metadata={"enum": ["residual", "mlp"]})
+    # "residual": y + dt f(y, z); "mlp": y' = f(y, z); "gru": y' = GRUCell(input z, hidden y) (the paper's
+    # Ours-GRU; the paper gives no details, one GRU cell of ny units is ours)
+    dynamics: str = field(default="residual", metadata={"enum": ["residual", "mlp", "gru"]})
+    latent_z: bool = True  # False: the paper's "Ours w/o z" (no z, no prior; deterministic y_{t+1} = y_t + f(y_t))
     # standard deviation of the Gaussian observation model (sqrt of nu)
     obs_scale: float = field(default=1.0, metadata={"exclusiveMinimum": 0})
     beta_y: float = 1.0
@@ -58,19 +60,27 @@ class SRVPConfig:
         substeps = 1.0 / self.dt
         if self.dt <= 0 or abs(substeps - round(substeps)) > 1e-9:
             raise ValueError(f"srvp: 1/dt must be a positive integer, got dt={self.dt}")
-        if self.dynamics not in ("residual", "mlp"):
-            raise ValueError(f"srvp: dynamics must be 'residual' or 'mlp', got {self.dynamics!r}")
+        if self.dynamics not in ("residual", "mlp", "gru"):
+            raise ValueError(f"srvp: dynamics must be 'residual', 'mlp' or 'gru', got {self.dynamics!r}")
 
     @property
     def substeps(self) -> int:
         return round(1.0 / self.dt)
 
 
+def substeps_of(dt: float) -> int:
+    """Euler sub-steps per frame for step size ``dt`` (1/dt must be a positive integer)."""
+    substeps = 1.0 / dt if dt > 0 else 0.0
+    if dt <= 0 or dt > 1 or abs(substeps - round(substeps)) > 1e-9:
+        raise ValueError(f"srvp: 1/dt must be a positive integer, got dt={dt}")
+    return round(substeps)
+
+
 class SRVPOutput(NamedTuple):
     """What one training pass infers for a sequence of T frames and batch B.
 
     recon: (T, B, C, H, W) in [0, 1], decoded from y at integer times.
-    y: (T, B, ny) states at integer times. z: (T-1, B, nz) posterior samples for t = 2..T.
+    y: (T, B, ny) states at integer times. z: (T-1, B, nz) posterior samples for t = 2..T ((T-1, B, 0) without z).
     w: (B, inf_hidden) content variable. q_y: q(y_1) with (B, ny) parameters.
     q_z, p_z: posterior and prior over z_{2:T}, (T-1, B, nz) parameters.
     residuals: (T-1, substeps, B, ny) the increments dt * f applied at each Euler sub-step.
@@ -81,8 +91,8 @@ class SRVPOutput(NamedTuple):
     z: torch.Tensor
     w: torch.Tensor
     q_y: DiagGaussian
-    q_z: DiagGaussian
-    p_z: DiagGaussian
+    q_z: DiagGaussian | None
+    p_z: DiagGaussian | None
     residuals: torch.Tensor
 
 
@@ -99,6 +109,30 @@ class SRVPLoss(NamedTuple):
     residual_norm: torch.Tensor
 
 
+class Step(NamedTuple):
+    """One frame of dynamics: y after it ``(B, ny)``, after each Euler sub-step ``(S, B, ny)``, the increments."""
+
+    y: torch.Tensor
+    states: torch.Tensor
+    residuals: torch.Tensor
+
+
+class Conditioned(NamedTuple):
+    """What prediction starts from: content ``w: (B*N, inf_hidden)``, skips or None, y at the last cond frame."""
+
+    w: torch.Tensor
+    skip: list[torch.Tensor] | None
+    y: torch.Tensor
+
+
+class Interpolation(NamedTuple):
+    """Figure 9: reconstructions of both end videos ``(T, B, C, H, W)``, trajectories ``(steps, T, B, C, H, W)``."""
+
+    source_reconstruction: torch.Tensor
+    target_reconstruction: torch.Tensor
+    trajectories: torch.Tensor
+
+
 class SRVP(AdamStep, nn.Module):
     """The SRVP video model. ``x: (T, B, C, 64, 64)`` float in [0, 1] throughout."""
 
@@ -111,10 +145,15 @@ class SRVP(AdamStep, nn.Module):
         self.w_proj = nn.Sequential(nn.Linear(c.enc_dim, c.inf_hidden), nn.ReLU(inplace=True))
         self.w_out = nn.Sequential(nn.Linear(c.inf_hidden, c.inf_hidden), nn.Tanh())
         self.q_y = make_mlp(c.enc_dim * c.n_inf_frames, c.inf_hidden, 2 * c.ny, c.inf_layers)
-        self.z_filter = nn.LSTM(c.enc_dim, c.inf_hidden, 1)
-        self.q_z = nn.Linear(c.inf_hidden, 2 * c.nz)
-        self.p_z = make_mlp(c.ny, c.res_hidden, 2 * c.nz, c.res_layers)
-        self.dynamics = make_mlp(c.ny + c.nz, c.res_hidden, c.ny, c.res_layers)
+        nz = c.nz if c.latent_z else 0
+        if c.latent_z:
+            self.z_filter = nn.LSTM(c.enc_dim, c.inf_hidden, 1)
+            self.q_z = nn.Linear(c.inf_hidden, 2 * nz)
+            self.p_z = make_mlp(c.ny, c.res_hidden, 2 * nz, c.res_layers)
+        if c.dynamics == "gru":
+            self.dynamics = nn.GRUCell(max(nz, 1), c.ny)
+        else:
+            self.dynamics = make_mlp(c.ny + nz, c.res_hidden, c.ny, c.res_layers)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -146,20 +185,32 @@ class SRVP(AdamStep, nn.Module):
         """p(z_{t+1} | y_t) for ``y: (B, ny)``."""
         return from_softplus_params(self.p_z(y))
 
-    def step(self, y: torch.Tensor, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Advance one frame: ``1/dt`` Euler sub-steps with the same z. Returns (y_next, residuals (S, B, ny))."""
-        dt = self.config.dt
-        residuals = []
-        for _ in range(self.config.substeps):
-            f = self.dynamics(torch.cat([y, z], 1))
-            if self.config.dynamics == "residual":
-                res = dt * f
-                y = y + res
-            else:  # the paper's "MLP" ablation: the network outputs the next state directly
-                res = f - y
-                y = f
+    def no_z(self, y: torch.Tensor) -> torch.Tensor:
+        """The empty ``(B, 0)`` z of the model without z."""
+        return y.new_zeros(y.shape[0], 0)
+
+    def step(self, y: torch.Tensor, z: torch.Tensor, dt: float | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Advance one frame: ``1/dt`` Euler sub-steps with the same z (``dt`` defaults to the trained one).
+
+        Returns the :class:`Step`: the state after every sub-step and the increment applied at it."""
+        dt = self.config.dt if dt is None else dt
+        states, residuals = [], []
+        for _ in range(substeps_of(dt)):
+            if self.config.dynamics == "gru":  # a recurrent cell: y is its hidden state, z its input
+                nxt = self.dynamics(z if z.shape[1] else y.new_zeros(y.shape[0], 1), y)
+                res = nxt - y
+            else:
+                f = self.dynamics(torch.cat([y, z], 1))
+                if self.config.dynamics == "residual":
+                    res = dt * f
+                    nxt = y + res
+                else:  # the paper's "MLP" ablation: the network outputs the next state directly
+                    res = f - y
+                    nxt = f
+            y = nxt
+            states.append(y)
             residuals.append(res)
-        return y, torch.stack(residuals)
+        return Step(y, torch.stack(states), torch.stack(residuals))
 
     def decode(self, w: torch.Tensor, y: torch.Tensor, skips: list[torch.Tensor] | None) -> torch.Tensor:
         """``w: (B, W)``, ``y: (T, B, ny)``, skips ``[(B, ...)]`` or None -> frames ``(T, B, C, H, W)``."""
@@ -172,32 +223,42 @@ class SRVP(AdamStep, nn.Module):
 
     # -- training --------------------------------------------------------------------------------
     def forward(self, x: torch.Tensor) -> SRVPOutput:
-        """Filter a fully observed sequence ``x: (T, B, C, H, W)`` and reconstruct it."""
+        """Filter a fully observed sequence ``x: (T, B, C, H, W)`` and reconstruct it.
+
+        In training mode the content variable w comes from k frames drawn at random per sequence and the skip
+        connections from a random frame, as in the paper; in eval mode (validation) from the last k frames and
+        the last frame, as the official code does, so a validation loss does not depend on a random draw."""
         c = self.config
         t, b = x.shape[:2]
         if t < c.n_inf_frames:
             raise ValueError(f"srvp needs at least k={c.n_inf_frames} frames, got {t}")
         codes, skips = self.encode(x)
-        # Content from k frames chosen uniformly at random per sequence (training), as in the paper.
-        idx = torch.stack([torch.randperm(t, device=x.device)[: c.n_inf_frames] for _ in range(b)], 1)
-        w = self.content(codes[idx, torch.arange(b, device=x.device).expand_as(idx)])
+        batch = torch.arange(b, device=x.device)
+        if self.training:
+            idx = torch.stack([torch.randperm(t, device=x.device)[: c.n_inf_frames] for _ in range(b)], 1)
+            w = self.content(codes[idx, batch.expand_as(idx)])
+        else:
+            w = self.content(codes[-c.n_inf_frames :])
         skip = None
         if c.skip:
-            frame = torch.randint(t, (b,), device=x.device)
-            skip = [s[frame, torch.arange(b, device=x.device)] for s in skips]
+            frame = torch.randint(t, (b,), device=x.device) if self.training else torch.full((b,), t - 1)
+            skip = [s[frame, batch] for s in skips]
         q_y = self.infer_y1(codes[: c.n_inf_frames])
-        q_z = from_softplus_params(self.q_z(self.z_filter(codes)[0][1:]))
+        q_z = from_softplus_params(self.q_z(self.z_filter(codes)[0][1:])) if c.latent_z else None
         y = [q_y.rsample()]
         zs, p_means, p_scales, residuals = [], [], [], []
         for i in range(t - 1):
-            p = self.prior_z(y[-1])
-            p_means.append(p.mean)
-            p_scales.append(p.scale)
-            z = q_z.mean[i] + q_z.scale[i] * torch.randn_like(q_z.mean[i])
-            y_next, res = self.step(y[-1], z)
+            if q_z is not None:
+                p = self.prior_z(y[-1])
+                p_means.append(p.mean)
+                p_scales.append(p.scale)
+                z = q_z.mean[i] + q_z.scale[i] * torch.randn_like(q_z.mean[i])
+            else:
+                z = self.no_z(y[-1])
+            advanced = self.step(y[-1], z)
             zs.append(z)
-            y.append(y_next)
-            residuals.append(res)
+            y.append(advanced.y)
+            residuals.append(advanced.residuals)
         y_all = torch.stack(y)
         recon = self.decode(w, y_all, skip)
         return SRVPOutput(
@@ -207,7 +268,7 @@ class SRVP(AdamStep, nn.Module):
             w=w,
             q_y=q_y,
             q_z=q_z,
-            p_z=DiagGaussian(torch.stack(p_means), torch.stack(p_scales)),
+            p_z=DiagGaussian(torch.stack(p_means), torch.stack(p_scales)) if q_z is not None else None,
             residuals=torch.stack(residuals),
         )
 
@@ -218,40 +279,112 @@ class SRVP(AdamStep, nn.Module):
         out = self(x)
         nll = gaussian_nll(x, out.recon, c.obs_scale).sum() / b
         kl_y = kl_divergence(out.q_y, standard_normal_like(out.q_y.mean)).sum() / b
-        kl_z = kl_divergence(out.q_z, out.p_z).sum() / b
+        kl_z = kl_divergence(out.q_z, out.p_z).sum() / b if out.q_z is not None else nll.new_zeros(())
         res = out.residuals.norm(p=2, dim=-1).sum() / b
         total = nll + c.beta_y * kl_y + c.beta_z * kl_z + c.l2_res * res
         return SRVPLoss(total, nll, kl_y, kl_z, res)
 
     # -- prediction ------------------------------------------------------------------------------
-    @torch.no_grad()
-    def sample(self, cond: torch.Tensor, n_future: int, n_samples: int = 1) -> torch.Tensor:
-        """Condition on ``cond: (Tc, B, C, H, W)`` and sample futures.
-
-        Returns ``(n_samples, n_future, B, C, H, W)`` in [0, 1]. Inference follows the official test
-        protocol: y_1 from the first k frames, w from the last k, z from the posterior over the
-        conditioning frames, then from the learned prior.
-        """
+    def _condition(self, cond: torch.Tensor, n_samples: int, dt: float | None) -> Conditioned:
+        """Infer w, the skips and y at the last conditioning frame from ``cond: (Tc, B, C, H, W)``; sample s of
+        video v sits at batch index v * n_samples + s."""
         c = self.config
-        tc, b = cond.shape[:2]
+        tc = cond.shape[0]
         if tc < c.n_inf_frames:
             raise ValueError(f"srvp needs at least k={c.n_inf_frames} conditioning frames, got {tc}")
         codes, skips = self.encode(cond)
-        # Sample s of video v sits at batch index v * n_samples + s.
         codes = codes.repeat_interleave(n_samples, dim=1)
         w = self.content(codes[-c.n_inf_frames :])
         skip = [s[-1].repeat_interleave(n_samples, dim=0) for s in skips] if c.skip else None
         y = self.infer_y1(codes[: c.n_inf_frames]).rsample()
-        q_z = from_softplus_params(self.q_z(self.z_filter(codes)[0][1:]))
-        for i in range(tc - 1):
-            y, _ = self.step(y, q_z.mean[i] + q_z.scale[i] * torch.randn_like(q_z.mean[i]))
-        future = []
+        if c.latent_z:
+            q_z = from_softplus_params(self.q_z(self.z_filter(codes)[0][1:]))
+            for i in range(tc - 1):
+                y = self.step(y, q_z.mean[i] + q_z.scale[i] * torch.randn_like(q_z.mean[i]), dt).y
+        else:
+            for _ in range(tc - 1):
+                y = self.step(y, self.no_z(y), dt).y
+        return Conditioned(w, skip, y)
+
+    def _roll_out(self, y: torch.Tensor, n_future: int, dt: float | None) -> torch.Tensor:
+        """States after every Euler sub-step of ``n_future`` frames from ``y: (B, ny)``: ``(n_future, S, B, ny)``."""
+        states = []
         for _ in range(n_future):
-            y, _ = self.step(y, self.prior_z(y).rsample())
-            future.append(y)
-        frames = self.decode(w, torch.stack(future), skip)  # (n_future, B*S, C, H, W)
-        frames = frames.view(n_future, b, n_samples, *frames.shape[2:])
+            advanced = self.step(y, self.prior_z(y).rsample() if self.config.latent_z else self.no_z(y), dt)
+            y = advanced.y
+            states.append(advanced.states)
+        return torch.stack(states)
+
+    @torch.no_grad()
+    def sample(self, cond: torch.Tensor, n_future: int, n_samples: int = 1, dt: float | None = None,
+               intermediate: bool = False) -> torch.Tensor:
+        """Condition on ``cond: (Tc, B, C, H, W)`` and sample futures.
+
+        Returns ``(n_samples, n_future, B, C, H, W)`` in [0, 1]; with ``intermediate`` every Euler sub-step is
+        decoded, ``(n_samples, n_future * S, B, C, H, W)`` with S = 1/dt, frame j*S + S-1 falling on the
+        (j+1)-th future frame. ``dt`` (default: the trained step) is the Euler step at test time, for the
+        conditioning frames and the prediction alike, as the official ``generate``. Inference follows the
+        official test protocol: y_1 from the first k frames, w from the last k, z from the posterior over the
+        conditioning frames, then from the learned prior.
+        """
+        b = cond.shape[1]
+        start = self._condition(cond, n_samples, dt)
+        states = self._roll_out(start.y, n_future, dt)  # (n_future, S, B*N, ny)
+        if not intermediate:
+            states = states[:, -1:]
+        frames = self.decode(start.w, states.flatten(0, 1), start.skip)  # (n_future * S', B*N, C, H, W)
+        frames = frames.view(frames.shape[0], b, n_samples, *frames.shape[2:])
         return frames.permute(2, 0, 1, 3, 4, 5).contiguous()
+
+    @torch.no_grad()
+    def interpolate_initial_state(self, source: torch.Tensor, target: torch.Tensor, n_frames: int,
+                                  steps: int) -> Interpolation:
+        """Figure 9: decode trajectories from initial states interpolated between two videos' y_1.
+
+        ``source, target: (T, B, C, H, W)``, T >= k. y_1 is the posterior mean from each video's first k frames
+        and w the source's content; ``steps`` >= 2 interpolation weights from 0 (source) to 1 (target). For a
+        model with z, z follows the prior mean. Returns the reconstructions of both videos ``(n_frames, B, C, H,
+        W)`` and the interpolated trajectories ``(steps, n_frames, B, C, H, W)``.
+        """
+        c = self.config
+        codes_s, _ = self.encode(source)
+        codes_t, _ = self.encode(target)
+        w = self.content(codes_s[-c.n_inf_frames :])
+        y_s, y_t = self.infer_y1(codes_s[: c.n_inf_frames]).mean, self.infer_y1(codes_t[: c.n_inf_frames]).mean
+        weights = torch.linspace(0, 1, steps, device=source.device)
+        trajectories = [self._mean_trajectory(torch.lerp(y_s, y_t, a), n_frames) for a in weights]
+        frames = [self.decode(w, y, None) for y in trajectories]
+        return Interpolation(source_reconstruction=frames[0], target_reconstruction=self.decode(
+            self.content(codes_t[-c.n_inf_frames :]), trajectories[-1], None), trajectories=torch.stack(frames))
+
+    def _mean_trajectory(self, y: torch.Tensor, n_frames: int) -> torch.Tensor:
+        """``(n_frames, B, ny)`` from ``y_1: (B, ny)`` with z at its prior mean (or none)."""
+        states = [y]
+        for _ in range(n_frames - 1):
+            z = self.prior_z(y).mean if self.config.latent_z else self.no_z(y)
+            y = self.step(y, z).y
+            states.append(y)
+        return torch.stack(states)
+
+    @torch.no_grad()
+    def swap_content(self, content: torch.Tensor, dynamics: torch.Tensor, n_future: int) -> torch.Tensor:
+        """Figure 11: w (and skips) from ``content``'s frames, y and z from ``dynamics``' frames.
+
+        ``content, dynamics: (Tc, B, C, H, W)``; returns ``(Tc + n_future, B, C, H, W)``: the dynamics video's
+        conditioning frames re-decoded with the other content, then its predicted future (z from the prior)."""
+        c = self.config
+        codes_c, skips_c = self.encode(content)
+        codes_d, _ = self.encode(dynamics)
+        w = self.content(codes_c[-c.n_inf_frames :])
+        skip = [s[-1] for s in skips_c] if c.skip else None
+        y = self.infer_y1(codes_d[: c.n_inf_frames]).mean
+        states = [y]
+        q_z = from_softplus_params(self.q_z(self.z_filter(codes_d)[0][1:])) if c.latent_z else None
+        for i in range(dynamics.shape[0] - 1):
+            y = self.step(y, q_z.mean[i] if q_z is not None else self.no_z(y)).y
+            states.append(y)
+        future = self._roll_out(y, n_future, None)[:, -1]
+        return self.decode(w, torch.cat([torch.stack(states), future]), skip)
 
 
 MODELS = {"srvp": ModelSpec(SRVP, SRVPConfig)}

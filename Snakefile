@@ -4,6 +4,7 @@
 #   snakemake results/figures/<figure>.pdf       one figure and only what it needs
 # Rules are thin: each calls one `latentvideo` command (or papermill) with explicit paths.
 from latentvideo import config as lvconfig
+from latentvideo import job_params as JP
 from latentvideo import targets as T
 
 
@@ -23,6 +24,7 @@ wildcard_constraints:
     baseline="|".join(config["baselines"]),
     raw="|".join(lvconfig.enabled_raw_datasets(config)) or "no-raw-dataset-enabled",
     seed=r"\d+",
+    evaluation="|".join(config["evaluation_variants"]),
 
 
 include: "workflow/rules/data.smk"

@@ -7,13 +7,14 @@ import copy
 import pytest
 import yaml
 
-from latentvideo import config
+from latentvideo import config, selection
+from latentvideo.training.trainer import optimiser_settings
 
 
 def test_embedded_config_is_valid_for_every_budget(repo):
     for budget in ("smoke", "default", "paper"):
         cfg = config.load(repo / "config" / "config.yaml", budget)
-        for exp in cfg["budgets"][budget]["experiments"]:
+        for exp in selection.budget_experiments(cfg):
             s = config.experiment_settings(cfg, exp)
             assert s["training"]["steps"] >= s["training"]["lr_decay_steps"]
 
@@ -25,7 +26,7 @@ def test_paper_budget_has_the_papers_steps_and_batches(repo):
     det = config.experiment_settings(cfg, "srvp-smmnist_deterministic")["training"]
     assert det["steps"] == 900_000
     whitney = config.experiment_settings(cfg, "whitney_factored-color_mnist")
-    assert whitney["optimizer"]["lr"] == 3e-4 and whitney["training"]["lr_decay_steps"] == 0  # Appendix A: Adam 3e-4
+    assert whitney["optimizer"]["lr"] == 3e-4 and optimiser_settings(whitney).lr_decay_steps == 0  # constant Adam 3e-4
     assert whitney["hyperparameters"]["transition_layers"] == 5 and whitney["hyperparameters"]["obs_variance"] == 0.25
     fifth = config.experiment_settings(cfg, "whitney_entangled-fifth_ave")
     assert fifth["hyperparameters"]["obs_variance"] == 0.05 and fifth["hyperparameters"]["factors"] == 1
@@ -37,6 +38,27 @@ def test_paper_budget_has_the_papers_steps_and_batches(repo):
     svg = config.experiment_settings(cfg, "svg_lp-smmnist_stochastic")
     assert (svg["training"]["steps"], svg["training"]["batch_size"], svg["optimizer"]["lr"]) == (180_000, 100, 2e-3)
     assert cfg["budgets"]["paper"]["evaluation"]["samples"] == 100
+    assert optimiser_settings(svg).lr_decay_steps == 0  # SVG: constant rate
+    assert optimiser_settings(config.experiment_settings(cfg, "srvp-smmnist_stochastic")).lr_decay_steps == 100_000
+
+
+def test_experiments_are_declared_once_and_budgets_override_only_what_differs(repo):
+    """Every budget trains what its figures read; the paper budget keeps the papers' architectures."""
+    paper = config.load(repo / "config" / "config.yaml", "paper")
+    assert set(selection.budget_experiments(paper)) == set(paper["experiments"])  # all figures: all experiments
+    smoke = config.load(repo / "config" / "config.yaml", "smoke")
+    assert "srvp_gru-smmnist_stochastic" not in selection.budget_experiments(smoke)  # narrowed by the budget
+    gru = config.experiment_settings(paper, "srvp_gru-smmnist_deterministic")
+    assert gru["hyperparameters"] == {**paper["models"]["srvp"]["hyperparameters"], "dynamics": "gru"}
+    assert gru["training"]["steps"] == 900_000 and "label" not in gru
+    for name, budget in paper["budgets"].items():
+        assert "experiments" not in budget.get("training", {}), name
+    assert "hyperparameters" not in paper["budgets"]["paper"]  # the papers' widths
+    pairs = selection.evaluation_jobs(paper)
+    assert {v for e, v in pairs if e == "srvp_dt2-smmnist_stochastic"} == {"dt_1", "dt_1_2", "dt_1_3", "dt_1_4",
+                                                                           "dt_1_5"}
+    job = config.evaluation_job(paper, "srvp-smmnist_stochastic", "dt_1_3")
+    assert job["variant_settings"] == {"sample": {"dt": 1 / 3}} and job["protocol"] == {"protocol": "best_of_n"}
 
 
 @pytest.mark.parametrize("mutate,expected", [
@@ -52,9 +74,35 @@ def test_paper_budget_has_the_papers_steps_and_batches(repo):
     (lambda c: c["datasets"]["fifth_ave"].update(raw="fifth_avenue"), "'fifth_avenue' is not under raw_data"),
     (lambda c: c["datasets"]["fifth_ave"].update(train_length=9), "datasets.fifth_ave.train_length: 9 > raw_data"),
     (lambda c: c["raw_data"]["fifth_ave"].update(enabled=False), "trains on raw_data.fifth_ave, which is not enabled"),
-    (lambda c: c["models"]["factored_vae"]["evaluation"].update(mi_neighbors=3), "['mi_neighbors'] under 'models."),
-    (lambda c: c["models"]["srvp"]["evaluation"].update(mi_groups=2), "['mi_groups'] under 'models.srvp.evaluation'"),
-    (lambda c: c["experiments"]["whitney_entangled-color_mnist"]["evaluation"].update(groups=2), "['groups'] under"),
+    (lambda c: c["models"]["factored_vae"]["evaluation"].update(mi_neighbors=3),
+     "models.factored_vae.evaluation: unknown key(s) ['mi_neighbors']"),
+    (lambda c: c["models"]["srvp"]["evaluation"].update(mi_groups=2), "models.srvp.evaluation: unknown key(s) "
+                                                                      "['mi_groups']; accepted: []"),
+    (lambda c: c["experiments"]["whitney_entangled-color_mnist"]["evaluation"].update(groups=2),
+     "experiments.whitney_entangled-color_mnist.evaluation: unknown key(s) ['groups']"),
+    (lambda c: c["models"]["srvp"]["evaluation"].update(protocol="best_of_m"), "models.srvp.evaluation.protocol: "
+                                                                               "'best_of_m' is not a registered"),
+    # issue 12: figures, evaluation variants and budgets
+    (lambda c: c["budgets"]["default"].update(figures=["srvp2020_tabel2"]), "budgets.default.figures: "
+                                                                            "'srvp2020_tabel2' is not under figures"),
+    (lambda c: c["figures"]["srvp2020_table2"]["experiments"].update(model="srvp2"), "figures.srvp2020_table2."
+                                                                                     "experiments.model: no experiment "
+                                                                                     "has model 'srvp2'"),
+    (lambda c: c["figures"]["srvp2020_table2"].update(evaluations=["dt_1_7"]), "'dt_1_7' is not under "
+                                                                               "evaluation_variants"),
+    (lambda c: c["figures"]["srvp2020_fig3_psnr"].update(evaluations=["dt_1_2"]), "evaluation_variants.dt_1_2.sample:"
+                                                                                  " ['dt'] are not arguments of svg_lp"),
+    (lambda c: c["evaluation_variants"]["dt_1_2"].update(slots=3), "evaluation_variants.dt_1_2: unknown key(s) "
+                                                                   "['slots']; no registered protocol takes them"),
+    (lambda c: c["figures"]["whitney2017_table2"].update(evaluations=["dt_1_2_frames"]),
+     "evaluation_variants.dt_1_2_frames: ['sample', 'save_intermediate'] mean nothing to protocol factor_analysis"),
+    (lambda c: c["budgets"]["paper"]["training"].update(srvpp={"steps": 3}), "budgets.paper.training.srvpp: neither a "
+                                                                             "model nor an experiment"),
+    (lambda c: c["budgets"]["smoke"].update(experiments=["svg_fp-smmnist_stochastic", "srvp-smmnist_stochastic"],
+                                           figures=["srvp2020_fig2_samples"]),
+     "budgets.smoke.experiments: svg_fp-smmnist_stochastic is read by none of this budget's figures"),
+    (lambda c: c["budgets"]["default"].update(hyperparameters={"srvp": {"nf": 0}}),
+     "budgets.default.hyperparameters (srvp-smmnist_stochastic).nf: 0 is less than the minimum of 1"),
     (lambda c: c["experiments"]["whitney_factored-color_mnist"].update(dataset="smmnist_stochastic"),
      "the model has 3 channel(s), dataset smmnist_stochastic has 1"),
     # issue 11: configs that used to pass validation and then crash, or run away
@@ -70,7 +118,7 @@ def test_paper_budget_has_the_papers_steps_and_batches(repo):
                                                                     "than the minimum of 1"),
     (lambda c: c["models"]["srvp"]["hyperparameters"].update(skip=1), "hyperparameters.skip: 1 is not of type"),
     (lambda c: c["models"]["srvp"]["hyperparameters"].update(dt=0.3), "srvp: 1/dt must be a positive integer"),
-    (lambda c: c["models"]["srvp"]["hyperparameters"].update(dynamics="gru"), "'gru' is not one of"),
+    (lambda c: c["models"]["srvp"]["hyperparameters"].update(dynamics="lstm"), "'lstm' is not one of"),
     (lambda c: c["experiments"]["whitney_entangled-color_mnist"]["hyperparameters"].update(factor_dim=0),
      "experiments.whitney_entangled-color_mnist.hyperparameters.factor_dim: 0 is less than the minimum of 1"),
     (lambda c: c["models"]["factored_vae"]["hyperparameters"].update(obs_variance=0.0), "less than or equal to the "
@@ -129,7 +177,7 @@ def test_job_resources_take_the_rule_entry_over_the_budget_default(base_config):
     cfg = {**copy.deepcopy(base_config), "budget": "paper"}
     table = cfg["budgets"]["paper"]["resources"]
     assert config.job_resources(cfg, "train") == {**table["default"], **table["train"]}
-    assert config.job_resources(cfg, "srvp_table2") == table["default"]
+    assert config.job_resources(cfg, "render_table") == table["default"]
     table["train"] = {"runtime": 7}
     assert config.job_resources(cfg, "train") == {"mem_mb": table["default"]["mem_mb"], "runtime": 7}
 

@@ -46,8 +46,7 @@ def test_model_initialisation_does_not_depend_on_the_thread_count(repo):
     try:
         for threads in (1, 2):
             torch.set_num_threads(threads)
-            model, _, _ = build_training_state(settings, 0, torch.device("cpu"))
-            states.append(model.state_dict())
+            states.append(build_training_state(settings, 0, torch.device("cpu")).model.state_dict())
     finally:
         torch.set_num_threads(before)
     assert all(torch.equal(states[0][k], states[1][k]) for k in states[0])
@@ -107,13 +106,14 @@ def test_evaluation_does_not_depend_on_the_thread_count(tmp_path, digits, repo, 
     ckpt = train(settings, 0, digits, tmp_path / "run", device="cpu", progress=False)
     testset = tmp_path / "test"
     build_test_set(settings["dataset_name"], cfg["datasets"][settings["dataset_name"]], digits, 4, testset)
-    evaluation = {"test_videos": 4, "samples": 2, "batch_size": 4, "saved_videos": 1}
-    protocol = {**config.evaluation_protocol(cfg, experiment), "mi_max_pairs": 30, "mi_partitions": 2}
+    job = config.evaluation_job(cfg, experiment, "standard")
+    job["evaluation"] = {"test_videos": 4, "samples": 2, "batch_size": 4, "saved_videos": 1}
+    job["protocol"].update({"mi_max_pairs": 30, "mi_partitions": 2} if "mi_max_pairs" in job["protocol"] else {})
     before = torch.get_num_threads()
     try:
         for threads in (1, 2):
-            evaluate_model(ckpt, experiment, testset, evaluation, protocol, tmp_path / f"eval{threads}",
-                           device="cpu", threads=threads)
+            evaluate_model(ckpt, experiment, testset, job, tmp_path / f"eval{threads}", device="cpu",
+                           threads=threads)
     finally:
         torch.set_num_threads(before)
     a, b = (pd.read_csv(tmp_path / f"eval{t}" / "metrics.csv") for t in (1, 2))

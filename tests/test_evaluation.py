@@ -37,10 +37,21 @@ def test_best_sample_is_chosen_per_metric_and_per_video(chunk):
     scores_s = ssim(candidates, target.expand_as(candidates)).mean(1)
     for b in range(2):
         best_p, best_s = int(scores_p[:, b].argmax()), int(scores_s[:, b].argmax())
-        assert torch.allclose(result.psnr[b], psnr(candidates[best_p, :, b], target[:, b]).double())
-        assert torch.allclose(result.ssim[b], ssim(candidates[best_s, :, b], target[:, b]).double())
-        assert torch.equal(result.best_psnr_frames[:, b], candidates[best_p, :, b])
+        assert torch.allclose(result.scores["psnr"][b], psnr(candidates[best_p, :, b], target[:, b]).double())
+        assert torch.allclose(result.scores["ssim"][b], ssim(candidates[best_s, :, b], target[:, b]).double())
+        assert torch.equal(result.best_frames[:, b], candidates[best_p, :, b])
     assert torch.equal(result.first_sample_frames, candidates[0])
+
+
+def test_best_of_n_takes_any_metric_functions():
+    """A new metric (here: negative L1) plugs in without touching best_of_n; the kept frames follow the first."""
+    target = torch.rand(2, 1, 1, 8, 8)
+    near, far = (target + 0.01).clamp(0, 1), (1 - target)
+    candidates = torch.stack([far, near])
+    result = best_of_n(lambda c, n, k: candidates[:k], target[:1], target, n_samples=2,
+                       metrics={"neg_l1": lambda p, t: -(p - t).abs().mean((-3, -2, -1))})
+    assert set(result.scores) == {"neg_l1"}
+    assert torch.equal(result.best_frames, near)
 
 
 def test_baselines_repeat_last_or_mean_frame():

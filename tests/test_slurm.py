@@ -92,22 +92,30 @@ def numbers(path: Path) -> pd.DataFrame:
 @needs_slurm
 @pytest.mark.e2e
 def test_smoke_dag_runs_as_slurm_jobs_with_gpus_and_matches_the_local_run(cluster, smoke_checkout, tmp_path):
+    """Every kind of job (data, raw data, train, evaluate, baseline, render_figure, render_table) runs as a Slurm
+    job with a GPU asked for; two targets of the smoke DAG cover them all in half of its jobs."""
     checkout = clean_checkout(tmp_path / "repo")
-    out = run(["snakemake", "--cores", "all", "--profile", "slurm", "--config", "budget=smoke", *FAST_POLL],
+    targets = ["results/tables/srvp2020_table2.md", "results/figures/whitney2017_fig2_correlation_fifth_ave.pdf"]
+    out = run(["snakemake", "--cores", "all", "--profile", "slurm", "--config", "budget=smoke", *FAST_POLL, *targets],
               checkout, timeout=1200, env=slurm_env(cluster))
     log = out.stdout + out.stderr
     submitted = SUBMITTED.findall(log)
-    dry = run(["snakemake", "-n", "--forceall", "--config", "budget=smoke"], checkout)
+    dry = run(["snakemake", "-n", "--forceall", "--config", "budget=smoke", *targets], checkout)
     planned = dry.stdout + dry.stderr
-    n_jobs = int(re.search(r"^total\s+(\d+)", planned, flags=re.M).group(1)) - 1  # `all` runs in Snakemake itself
+    n_jobs = int(re.search(r"^total\s+(\d+)", planned, flags=re.M).group(1))
     assert len(submitted) == n_jobs, log[-3000:]
+    kinds = {"prepare_digits", "make_testset", "acquire_raw", "preprocess_raw", "train", "evaluate", "baseline",
+             "render_figure", "render_table"}
+    assert kinds <= set(re.findall(r"^rule (\w+):", planned, flags=re.M))
     for _, slurm_id, slurm_log in submitted:  # every job ran under Slurm and kept its Slurm log
         assert slurm_id.isdigit() and Path(slurm_log).is_file() and "Finished jobid: 0" in Path(slurm_log).read_text()
 
-    smoke = yaml.safe_load((checkout / "config" / "config.yaml").read_text())["budgets"]["smoke"]
-    for experiment in smoke["experiments"]:
+    experiments = sorted(p.parent.parent.parent.name for p in (checkout / "results" / "eval").rglob("eval.json"))
+    assert len(experiments) == 6  # SRVP and SVG on both SM-MNIST; the two 5th Avenue models
+    for experiment in experiments:
         run_json = json.loads((checkout / "results" / "runs" / experiment / "seed0" / "run.json").read_text())
-        eval_json = json.loads((checkout / "results" / "eval" / experiment / "seed0" / "eval.json").read_text())
+        eval_json = json.loads((checkout / "results" / "eval" / experiment / "standard" / "seed0" / "eval.json")
+                               .read_text())
         for info in (run_json, eval_json):  # a GPU was allocated to the job (torch here is a CPU build)
             job = info["provenance"]["scheduler_job"]
             assert job["scheduler"] == "slurm" and job["job_id"] in {s for _, s, _ in submitted}
@@ -116,10 +124,10 @@ def test_smoke_dag_runs_as_slurm_jobs_with_gpus_and_matches_the_local_run(cluste
         a = checkpoint.load(smoke_checkout / "results" / "runs" / experiment / "seed0" / "model.pt")
         b = checkpoint.load(checkout / "results" / "runs" / experiment / "seed0" / "model.pt")
         assert all(torch.equal(a["model"][k], b["model"][k]) for k in a["model"]), experiment
-        rel = Path("results") / "eval" / experiment / "seed0" / "metrics.csv"
+        rel = Path("results") / "eval" / experiment / "standard" / "seed0" / "metrics.csv"
         pd.testing.assert_frame_equal(numbers(smoke_checkout / rel), numbers(checkout / rel))
-    for rel in sorted((smoke_checkout / "results" / "baselines").rglob("metrics.csv")):
-        pd.testing.assert_frame_equal(numbers(rel), numbers(checkout / rel.relative_to(smoke_checkout)))
+    for rel in sorted((checkout / "results" / "baselines").rglob("metrics.csv")):
+        pd.testing.assert_frame_equal(numbers(rel), numbers(smoke_checkout / rel.relative_to(checkout)))
     local_table = pd.read_csv(smoke_checkout / "results" / "tables" / "srvp2020_table2.csv")
     slurm_table = pd.read_csv(checkout / "results" / "tables" / "srvp2020_table2.csv")
     pd.testing.assert_frame_equal(local_table, slurm_table)

@@ -17,11 +17,14 @@ from typing import Any
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary file path next to ``path``; on success rename it to ``path``, on error delete it."""
+def atomic_path(path: str | Path, keep_suffix: bool = False) -> Iterator[Path]:
+    """Yield a temporary file path next to ``path``; on success rename it to ``path``, on error delete it.
+
+    With ``keep_suffix`` the temporary name ends in ``.tmp<suffix of path>`` (for writers that check it)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + (path.suffix if keep_suffix else ""),
+                               dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -57,7 +60,7 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
 
 
 def remove_stale_temporaries(folder: str | Path, of: str | None = None) -> list[Path]:
-    """Delete the ``.<name>.*.tmp`` files and folders that :func:`atomic_path` / :func:`atomic_dir` leave when
+    """Delete the ``.<name>.*.tmp`` (or ``.tmp.<suffix>``) files and folders that :func:`atomic_path` / :func:`atomic_dir` leave when
     the process is killed mid-write (only those of ``<name> == of`` if given). Only safe while no other process
     writes them (hold the lock of ``folder``, or of ``folder/of``)."""
     folder = Path(folder)
@@ -66,7 +69,7 @@ def remove_stale_temporaries(folder: str | Path, of: str | None = None) -> list[
         return removed
     prefix = f".{of}." if of is not None else "."
     for entry in folder.iterdir():
-        if entry.name.startswith(prefix) and entry.name.endswith(".tmp"):
+        if entry.name.startswith(prefix) and (entry.name.endswith(".tmp") or entry.name.endswith(".tmp" + entry.suffix)):
             if entry.is_dir() and not entry.is_symlink():
                 shutil.rmtree(entry)
             else:

@@ -91,8 +91,15 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     from latentvideo.evaluation.driver import evaluate_model
 
     cfg = _cfg(args)
-    evaluate_model(args.checkpoint, args.experiment, args.testset, config.budget_of(cfg)["evaluation"],
-                   config.evaluation_protocol(cfg, args.experiment), args.out, device=args.device, threads=args.threads)
+    evaluate_model(args.checkpoint, args.experiment, args.testset, config.evaluation_job(cfg, args.experiment,
+                   args.evaluation), args.out, device=args.device, threads=args.threads)
+
+
+def cmd_render(args: argparse.Namespace) -> None:
+    from latentvideo.reporting.render import render
+
+    inst = render(_cfg(args), args.figure)
+    print(f"rendered {args.figure} ({inst.notebook}) -> {', '.join(inst.outputs.values())}")
 
 
 def cmd_baseline(args: argparse.Namespace) -> None:
@@ -184,6 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
         else:
             p.add_argument("--checkpoint", required=True)
             p.add_argument("--experiment", required=True, help="the experiment the checkpoint was trained for")
+            p.add_argument("--evaluation", default="standard",
+                           help="evaluation variant (config evaluation_variants; default: %(default)s)")
             p.add_argument("--testset", required=True)
 
     p = sub.add_parser("baseline", help="evaluate a reference predictor (copy_last, mean_frame)")
@@ -193,6 +202,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--testset", required=True)
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_baseline)
+
+    p = sub.add_parser("render", help="render one declared figure or table (config figures) with papermill")
+    _common(p)
+    p.add_argument("--figure", required=True, help="its output stem: the name, or <name>_<dataset> (for_each)")
+    p.set_defaults(func=cmd_render)
 
     p = sub.add_parser("export-dvc", help="write dvc.yaml from the Snakemake DAG (same commands, same outputs)")
     p.add_argument("--budget", default=None)
@@ -230,11 +244,12 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
     from latentvideo.data.raw_sources import CorruptMemberError, UnsafeMemberError
     from latentvideo.data.tfrecord import TFRecordError
     from latentvideo.folder_lock import FolderLockedError
+    from latentvideo.reporting.render import RenderError
     from latentvideo.training.checkpoint import CorruptCheckpointError
     from latentvideo.training.trainer import NonFiniteLossError
 
     return (ConfigError, ChecksumError, RawDataMissingError, CorruptMemberError, UnsafeMemberError, TFRecordError,
-            FolderLockedError, CorruptCheckpointError, NonFiniteLossError)
+            FolderLockedError, CorruptCheckpointError, NonFiniteLossError, RenderError)
 
 
 OS_ERRORS = {

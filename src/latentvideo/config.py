@@ -6,6 +6,7 @@ Nothing here runs at import time. Validation errors name the offending key and t
 from __future__ import annotations
 
 import copy
+import inspect
 import logging
 import math
 import os
@@ -17,6 +18,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from latentvideo import selection
 from latentvideo.data.digits import MNIST_FILES
 from latentvideo.models.registry import registered_models
 
@@ -151,10 +153,10 @@ def _batch_memory_problems(cfg: Mapping[str, Any]) -> list[str]:
     if memory is None:
         return problems
     for bname, budget in cfg["budgets"].items():
-        for exp in budget["experiments"]:
-            if exp not in cfg["experiments"] or cfg["experiments"][exp]["dataset"] not in cfg["datasets"]:
+        for exp in selection.budget_experiments(cfg, bname):
+            if cfg["experiments"][exp]["dataset"] not in cfg["datasets"]:
                 continue
-            train = _merged_training(budget, exp)
+            train = _merged_training(cfg, budget, exp)
             ds = cfg["datasets"][cfg["experiments"][exp]["dataset"]]
             frames = train.get("batch_size", 1) * ds.get("train_length", 1) * DATASET_CHANNELS[ds["kind"]]
             estimate = frames * FRAME_BYTES
@@ -165,6 +167,133 @@ def _batch_memory_problems(cfg: Mapping[str, Any]) -> list[str]:
             elif estimate * 8 > memory and bname == cfg.get("budget"):
                 log.warning("budgets.%s.training (%s): the input batch alone takes %.1f GiB of %.1f GiB; activations "
                             "need several times that", bname, exp, estimate / 2**30, memory / 2**30)
+    return problems
+
+
+def _schema_problems(where: str, schema: Mapping[str, Any], value: Mapping[str, Any]) -> list[str]:
+    validator = jsonschema.Draft202012Validator(schema)
+    problems = []
+    for err in sorted(validator.iter_errors(dict(value)), key=lambda e: list(e.absolute_path)):
+        key = ".".join(str(p) for p in err.absolute_path)
+        if err.validator == "additionalProperties":
+            extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+            problems.append(f"{where}{'.' + key if key else ''}: unknown key(s) {extra}; accepted: "
+                            f"{sorted(err.schema.get('properties', {}))}")
+        else:
+            problems.append(f"{where}{'.' + key if key else ''}: {err.message}")
+    return problems
+
+
+def _evaluation_problems(cfg: Mapping[str, Any], registered: Mapping[str, Any]) -> list[str]:
+    """Protocol names and settings against the protocol registry; evaluation variants against their protocol
+    and the model's ``sample`` signature, for every (experiment, variant) a figure reads."""
+    from latentvideo.evaluation.protocols import registered_protocols
+
+    protocols = registered_protocols()
+    problems = []
+    for name, model in cfg["models"].items():
+        chosen = model["evaluation"]["protocol"]
+        if chosen not in protocols:
+            problems.append(f"models.{name}.evaluation.protocol: {chosen!r} is not a registered protocol "
+                            f"(registered: {sorted(protocols)})")
+            continue
+        settings = {k: v for k, v in model["evaluation"].items() if k != "protocol"}
+        problems += _schema_problems(f"models.{name}.evaluation", protocols[chosen].settings_schema, settings)
+    for name, exp in cfg["experiments"].items():
+        model = cfg["models"].get(exp["model"])
+        if "evaluation" in exp and model and model["evaluation"]["protocol"] in protocols:
+            merged = {k: v for k, v in {**model["evaluation"], **exp["evaluation"]}.items() if k != "protocol"}
+            spec = protocols[model["evaluation"]["protocol"]]
+            problems += _schema_problems(f"experiments.{name}.evaluation", spec.settings_schema, merged)
+    known_keys = set().union(*(spec.variant_keys for spec in protocols.values()))
+    for name, variant in cfg["evaluation_variants"].items():
+        unknown = set(variant) - {"description", "protocol"} - known_keys
+        if unknown:
+            problems.append(f"evaluation_variants.{name}: unknown key(s) {sorted(unknown)}; no registered protocol "
+                            f"takes them (they take: {sorted(known_keys)})")
+        if "protocol" in variant and variant["protocol"] not in protocols:
+            problems.append(f"evaluation_variants.{name}.protocol: {variant['protocol']!r} is not a registered "
+                            f"protocol (registered: {sorted(protocols)})")
+    checked = set()
+    for figure in cfg["figures"]:
+        for exp_name in selection.declared_experiments(cfg, figure):
+            for variant_name in selection.figure_evaluations(cfg, figure):
+                exp, variant = cfg["experiments"][exp_name], cfg["evaluation_variants"].get(variant_name)
+                if variant is None or (exp_name, variant_name) in checked or exp["model"] not in registered:
+                    continue
+                checked.add((exp_name, variant_name))
+                chosen = variant.get("protocol", cfg["models"][exp["model"]]["evaluation"]["protocol"])
+                if chosen not in protocols:
+                    continue
+                extra = set(variant) - {"description", "protocol"} - protocols[chosen].variant_keys
+                if extra:
+                    problems.append(f"evaluation_variants.{variant_name}: {sorted(extra)} mean nothing to protocol "
+                                    f"{chosen} (figure {figure} evaluates {exp_name} with it); it takes "
+                                    f"{sorted(protocols[chosen].variant_keys)}")
+                accepted = set(inspect.signature(registered[exp["model"]].model_class.sample).parameters)
+                unknown = set(variant.get("sample", {})) - accepted
+                if unknown:
+                    problems.append(f"evaluation_variants.{variant_name}.sample: {sorted(unknown)} are not arguments "
+                                    f"of {exp['model']}'s sample() (figure {figure} evaluates {exp_name} with it)")
+    return problems
+
+
+def _figure_problems(cfg: Mapping[str, Any]) -> list[str]:
+    problems = []
+    for name, fig in cfg["figures"].items():
+        for key, wanted in fig["experiments"].items():
+            known = {e[key] for e in cfg["experiments"].values()}
+            for value in wanted if isinstance(wanted, list) else [wanted]:
+                if value not in known:
+                    problems.append(f"figures.{name}.experiments.{key}: no experiment has {key} {value!r} "
+                                    f"(known: {sorted(known)})")
+        if not selection.declared_experiments(cfg, name) and not problems:
+            problems.append(f"figures.{name}.experiments: selects no experiment")
+        for variant in selection.figure_evaluations(cfg, name):
+            if variant not in cfg["evaluation_variants"]:
+                problems.append(f"figures.{name}.evaluations: {variant!r} is not under evaluation_variants "
+                                f"(declared: {sorted(cfg['evaluation_variants'])})")
+    return problems
+
+
+def _budget_problems(cfg: Mapping[str, Any], bname: str, budget: Mapping[str, Any],
+                     registered: Mapping[str, Any]) -> list[str]:
+    """A budget's figure and experiment choices, and its overrides: keyed by a model or experiment it runs."""
+    problems = []
+    if budget["figures"] != "all":
+        problems += [f"budgets.{bname}.figures: {f!r} is not under figures" for f in budget["figures"]
+                     if f not in cfg["figures"]]
+    read = {e for f in selection.budget_figures(cfg, bname) for e in selection.declared_experiments(cfg, f)}
+    for exp in budget.get("experiments", []):
+        if exp not in cfg["experiments"]:
+            problems.append(f"budgets.{bname}.experiments: {exp!r} is not under experiments")
+        elif exp not in read:
+            problems.append(f"budgets.{bname}.experiments: {exp} is read by none of this budget's figures")
+    if problems:
+        return problems
+    runs = selection.budget_experiments(cfg, bname)
+    models = {cfg["experiments"][e]["model"] for e in runs}
+    for section in ("training", "hyperparameters"):
+        for key in budget.get(section, {}):
+            if key != "default" and key not in models and key not in runs:
+                problems.append(f"budgets.{bname}.{section}.{key}: neither a model nor an experiment this budget "
+                                f"runs (models: {sorted(models)})")
+    if "default" in budget.get("hyperparameters", {}):
+        problems.append(f"budgets.{bname}.hyperparameters.default: widths differ by model; key them by model name")
+    for exp in runs:
+        spec = cfg["experiments"][exp]
+        ds = cfg["datasets"][spec["dataset"]]
+        if ds.get("kind") == "raw_video" and not cfg["raw_data"].get(ds["raw"], {}).get("enabled", True):
+            problems.append(f"budgets.{bname}: experiment {exp} trains on raw_data.{ds['raw']}, which is not "
+                            f"enabled (set raw_data.{ds['raw']}.enabled: true)")
+        train = _merged_training(cfg, budget, exp)
+        if "steps" in train and train["lr_decay_steps"] > train["steps"]:
+            problems.append(f"budgets.{bname}.training ({exp}): lr_decay_steps ({train['lr_decay_steps']}) > "
+                            f"steps ({train['steps']})")
+        if spec["model"] in registered and _budget_widths(budget, exp, spec["model"]):
+            merged = _merged_hyperparameters(cfg, budget, exp)
+            problems += _hyperparameter_problems(f"budgets.{bname}.hyperparameters ({exp})", registered[spec["model"]],
+                                                 merged)
     return problems
 
 
@@ -200,9 +329,6 @@ def _check_references(cfg: Mapping[str, Any]) -> None:
             if hyper.get("channels", want) != want:
                 problems.append(f"experiments.{name}: the model has {hyper['channels']} channel(s), dataset "
                                 f"{exp['dataset']} has {want}")
-        if "evaluation" in exp and exp["model"] in cfg["models"]:
-            if cfg["models"][exp["model"]]["evaluation"]["protocol"] != "factor_analysis":
-                problems.append(f"experiments.{name}.evaluation: only factor_analysis models take evaluation settings")
     for name, ds in cfg["datasets"].items():
         if "cond_frames" in ds and "test_length" in ds and ds["cond_frames"] >= ds["test_length"]:
             problems.append(f"datasets.{name}.cond_frames: {ds['cond_frames']} must be below test_length "
@@ -215,22 +341,12 @@ def _check_references(cfg: Mapping[str, Any]) -> None:
         elif "chunk_length" in raw["protocol"] and ds["train_length"] > raw["protocol"]["chunk_length"]:
             problems.append(f"datasets.{name}.train_length: {ds['train_length']} > raw_data.{ds['raw']}.protocol."
                             f"chunk_length ({raw['protocol']['chunk_length']})")
+    problems += _evaluation_problems(cfg, registered)
+    problems += _figure_problems(cfg)
+    if problems:  # budgets are resolved through the figures and experiments checked above
+        raise ConfigError("invalid configuration (schema: " + schema_path() + "):\n  " + "\n  ".join(problems))
     for bname, budget in cfg["budgets"].items():
-        for exp in budget["experiments"]:
-            if exp not in cfg["experiments"]:
-                problems.append(f"budgets.{bname}.experiments: {exp!r} is not under experiments")
-                continue
-            ds = cfg["datasets"].get(cfg["experiments"][exp]["dataset"], {})
-            if ds.get("kind") == "raw_video" and not cfg["raw_data"].get(ds["raw"], {}).get("enabled", True):
-                problems.append(f"budgets.{bname}.experiments: {exp} trains on raw_data.{ds['raw']}, which is not "
-                                f"enabled (set raw_data.{ds['raw']}.enabled: true)")
-            train = _merged_training(budget, exp)
-            if "steps" in train and train["lr_decay_steps"] > train["steps"]:
-                problems.append(f"budgets.{bname}.training ({exp}): lr_decay_steps ({train['lr_decay_steps']}) > "
-                                f"steps ({train['steps']})")
-        for key in budget["training"]:
-            if key != "default" and key not in budget["experiments"]:
-                problems.append(f"budgets.{bname}.training.{key}: not an experiment of this budget")
+        problems += _budget_problems(cfg, bname, budget, registered)
     for name, entry in cfg["raw_data"].items():
         kind = entry["acquisition"]["kind"]
         needs = {"download": "files", "substitute": "substitute"}.get(kind)
@@ -272,49 +388,81 @@ def digit_source(cfg: Mapping[str, Any]) -> str:
     return source
 
 
-def _merged_training(budget: Mapping[str, Any], experiment: str) -> dict[str, Any]:
-    """A budget's training settings for ``experiment``: defaults < the budget's ``default`` < its own entry."""
-    return {**TRAINING_DEFAULTS, **budget["training"]["default"], **budget["training"].get(experiment, {})}
+def _merged_training(cfg: Mapping[str, Any], budget: Mapping[str, Any], experiment: str) -> dict[str, Any]:
+    """A budget's training settings for ``experiment``: defaults < the budget's ``default`` < its entry for the
+    experiment's model < its entry for the experiment."""
+    table = budget["training"]
+    model = cfg["experiments"][experiment]["model"]
+    return {**TRAINING_DEFAULTS, **table["default"], **table.get(model, {}), **table.get(experiment, {})}
+
+
+def _budget_widths(budget: Mapping[str, Any], experiment: str, model: str) -> dict[str, Any]:
+    """The budget's hyper-parameter overrides for ``experiment``: its model's entry < its own."""
+    table = budget.get("hyperparameters", {})
+    return {**table.get(model, {}), **table.get(experiment, {})}
+
+
+def _merged_hyperparameters(cfg: Mapping[str, Any], budget: Mapping[str, Any], experiment: str) -> dict[str, Any]:
+    """models.<m>.hyperparameters < experiments.<e>.hyperparameters < the budget's widths."""
+    exp = cfg["experiments"][experiment]
+    return {**cfg["models"][exp["model"]]["hyperparameters"], **exp.get("hyperparameters", {}),
+            **_budget_widths(budget, experiment, exp["model"])}
 
 
 def training_settings(cfg: Mapping[str, Any], experiment: str) -> dict[str, Any]:
-    merged = _merged_training(budget_of(cfg), experiment)
+    merged = _merged_training(cfg, budget_of(cfg), experiment)
     missing = {"steps", "batch_size"} - set(merged)
     if missing:
         raise ConfigError(f"budgets.{cfg['budget']}.training: {sorted(missing)} not set for {experiment}")
     return merged
 
 
-def experiment_settings(cfg: Mapping[str, Any], experiment: str) -> dict[str, Any]:
-    """Everything one training / evaluation job of ``experiment`` depends on, fully resolved."""
+def _known_experiment(cfg: Mapping[str, Any], experiment: str) -> Mapping[str, Any]:
     if experiment not in cfg["experiments"]:
         raise ConfigError(f"unknown experiment {experiment!r}; known: {sorted(cfg['experiments'])}")
-    exp = cfg["experiments"][experiment]
+    return cfg["experiments"][experiment]
+
+
+def experiment_settings(cfg: Mapping[str, Any], experiment: str) -> dict[str, Any]:
+    """Everything one training job of ``experiment`` depends on under the active budget, fully resolved (not its
+    ``label``: renaming a row re-renders, it does not retrain)."""
+    exp = _known_experiment(cfg, experiment)
     model = cfg["models"][exp["model"]]
     return copy.deepcopy({
         "experiment": experiment,
         "paper": exp["paper"],
         "model": exp["model"],
         "variant": exp["variant"],
-        "label": exp["label"],
         "dataset_name": exp["dataset"],
         "dataset": cfg["datasets"][exp["dataset"]],
-        "hyperparameters": {**model["hyperparameters"], **exp.get("hyperparameters", {})},
+        "hyperparameters": _merged_hyperparameters(cfg, budget_of(cfg), experiment),
         "optimizer": model["optimizer"],
         "training": training_settings(cfg, experiment),
-        "evaluation": budget_of(cfg)["evaluation"],
         "budget": cfg["budget"],
         "digits": {k: v for k, v in cfg["digits"].items() if k != "mnist"},
     })
 
 
-def evaluation_protocol(cfg: Mapping[str, Any], experiment: str) -> dict[str, Any]:
-    """What the evaluate job measures for ``experiment``: its model's ``evaluation`` block plus the experiment's
-    overrides. Not part of the training settings, so changing it re-runs evaluation only."""
-    if experiment not in cfg["experiments"]:
-        raise ConfigError(f"unknown experiment {experiment!r}; known: {sorted(cfg['experiments'])}")
-    exp = cfg["experiments"][experiment]
-    return copy.deepcopy({**cfg["models"][exp["model"]]["evaluation"], **exp.get("evaluation", {})})
+def evaluation_protocol(cfg: Mapping[str, Any], experiment: str, variant: str = "standard") -> dict[str, Any]:
+    """The protocol an evaluate job of ``experiment`` runs and its settings: the model's ``evaluation`` block,
+    the experiment's overrides, and the variant's choice of protocol. Not part of the training settings, so
+    changing it re-runs evaluation only."""
+    exp = _known_experiment(cfg, experiment)
+    own = cfg["models"][exp["model"]]["evaluation"]
+    chosen = cfg["evaluation_variants"][variant].get("protocol", own["protocol"])
+    settings = {**own, **exp.get("evaluation", {})} if chosen == own["protocol"] else {}
+    return copy.deepcopy({**settings, "protocol": chosen})
+
+
+def evaluation_job(cfg: Mapping[str, Any], experiment: str, variant: str) -> dict[str, Any]:
+    """What one evaluate job needs besides its files: the experiment's row label, the budget's test protocol,
+    the protocol settings, the variant's name and settings."""
+    if variant not in cfg["evaluation_variants"]:
+        raise ConfigError(f"unknown evaluation variant {variant!r}; declared: {sorted(cfg['evaluation_variants'])}")
+    settings = {k: v for k, v in cfg["evaluation_variants"][variant].items() if k not in ("description", "protocol")}
+    return copy.deepcopy({"label": cfg["experiments"][experiment]["label"],
+                          "evaluation": budget_of(cfg)["evaluation"], "protocol": evaluation_protocol(
+        cfg, experiment, variant), "variant": variant, "variant_settings": settings})
 
 
 def job_resources(cfg: Mapping[str, Any], rule: str) -> dict[str, int]:

@@ -1,16 +1,26 @@
-"""File layout of the DAG and the targets each figure or table needs (used by the Snakefile).
+"""File layout of the DAG and what each figure or table reads (used by the Snakefile, the render command and
+the DVC export).
 
-Keeping these here (not in the rule files) keeps the workflow lint-clean and lets tests reason about
-the DAG without Snakemake.
+Keeping these here (not in the rule files) keeps the workflow lint-clean and lets tests reason about the DAG
+without Snakemake. Which experiments and evaluation variants a budget builds: :mod:`latentvideo.selection`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
+
+from latentvideo import selection
+from latentvideo.evaluation.baselines import BASELINE_LABELS
 
 DIGITS = "data/processed/digits"
 MNIST_RAW = "data/raw/mnist"
+OUTPUT_SUFFIXES = {"figure": ("pdf", "png"), "table": ("md", "tex", "csv")}
+OUTPUT_DIRS = {"figure": "results/figures", "table": "results/tables"}
+
+
+def processed(name: str) -> str:
+    return f"data/processed/{name}"
 
 
 def testset_input(cfg: Mapping[str, Any], dataset: str) -> str:
@@ -41,82 +51,117 @@ def run_dir(experiment: str, seed: int | str) -> str:
     return f"results/runs/{experiment}/seed{seed}"
 
 
-def eval_dir(experiment: str, seed: int | str) -> str:
-    return f"results/eval/{experiment}/seed{seed}"
+def eval_dir(experiment: str, evaluation: str, seed: int | str) -> str:
+    return f"results/eval/{experiment}/{evaluation}/seed{seed}"
 
 
 def baseline_dir(baseline: str, dataset: str) -> str:
     return f"results/baselines/{baseline}/{dataset}"
 
 
-def budget_experiments(cfg: Mapping[str, Any], paper: str | None = None, dataset: str | None = None,
-                       variant: str | None = None) -> list[str]:
-    """The active budget's experiments, optionally only those of one paper / dataset / variant."""
-    exps = cfg["experiments"]
-    return [e for e in cfg["budgets"][cfg["budget"]]["experiments"]
-            if (paper is None or exps[e]["paper"] == paper) and (dataset is None or exps[e]["dataset"] == dataset)
-            and (variant is None or exps[e]["variant"] == variant)]
+class FigureInstance(NamedTuple):
+    """One rendered figure or table: a declaration (``figures.<name>``), for one dataset if it is ``for_each``.
+
+    inputs: one record per file set it reads (``kind`` experiment / baseline / not_run, with experiment, label,
+    paper, model, variant, dataset, evaluation, seed and the ``metrics`` / ``samples`` paths it has; not_run
+    records say why instead). datasets: the config entries of the datasets it shows.
+    """
+
+    name: str
+    stem: str
+    kind: str
+    notebook: str
+    instance: str | None
+    inputs: list[dict[str, Any]]
+    datasets: dict[str, dict[str, Any]]
+    paper_numbers: str | None
+    parameters: dict[str, Any]
+    outputs: dict[str, str]
+    executed_notebook: str
 
 
-def _protocol(cfg: Mapping[str, Any], experiment: str) -> str:
-    return cfg["models"][cfg["experiments"][experiment]["model"]]["evaluation"]["protocol"]
+def _experiment_record(cfg: Mapping[str, Any], experiment: str, evaluation: str) -> dict[str, Any]:
+    exp = cfg["experiments"][experiment]
+    return {"experiment": experiment, "label": exp["label"], "paper": exp["paper"], "model": exp["model"],
+            "variant": exp["variant"], "dataset": exp["dataset"], "evaluation": evaluation}
 
 
-def datasets(cfg: Mapping[str, Any], protocol: str = "best_of_n") -> list[str]:
-    """Datasets of the budget's experiments evaluated with ``protocol`` (best_of_n: prediction, with baselines)."""
-    return sorted({cfg["experiments"][e]["dataset"] for e in budget_experiments(cfg) if _protocol(cfg, e) == protocol})
+def _instance(cfg: Mapping[str, Any], name: str, dataset: str | None) -> FigureInstance:
+    decl = cfg["figures"][name]
+    stem = f"{name}_{dataset}" if dataset else name
+    files = decl.get("files", ["metrics"])
+    suffix = {"metrics": "metrics.csv", "samples": "samples.npz"}
+    run = set(selection.figure_experiments(cfg, name))
+    inputs = []
+    shown: list[str] = []
+    for experiment in selection.declared_experiments(cfg, name):
+        if dataset and cfg["experiments"][experiment]["dataset"] != dataset:
+            continue
+        seeds = selection.experiment_seeds(cfg, experiment)
+        for evaluation in selection.figure_evaluations(cfg, name):
+            record = _experiment_record(cfg, experiment, evaluation)
+            if experiment not in run:
+                inputs.append({**record, "kind": "not_run", "seed": None,
+                               "reason": f"not run at budget {cfg['budget']} (budgets.{cfg['budget']}.experiments)"})
+                continue
+            for seed in seeds[:1] if decl.get("seeds", "all") == "first" else seeds:
+                inputs.append({**record, "kind": "experiment", "seed": seed,
+                               **{f: f"{eval_dir(experiment, evaluation, seed)}/{suffix[f]}" for f in files}})
+        if cfg["experiments"][experiment]["dataset"] not in shown:
+            shown.append(cfg["experiments"][experiment]["dataset"])
+    if decl.get("baselines", False):
+        ran = [d for d in shown if any(r["kind"] == "experiment" and r["dataset"] == d for r in inputs)]
+        for baseline in cfg["baselines"]:
+            for d in ran:
+                inputs.append({"kind": "baseline", "experiment": f"{baseline}-{d}", "label": BASELINE_LABELS[baseline],
+                               "paper": "reference", "model": baseline, "variant": "-", "dataset": d,
+                               "evaluation": "standard", "seed": "-",
+                               **{f: f"{baseline_dir(baseline, d)}/{suffix[f]}" for f in files}})
+    kind = decl["kind"]
+    return FigureInstance(
+        name=name, stem=stem, kind=kind, notebook=decl["notebook"], instance=dataset, inputs=inputs,
+        datasets={d: dict(cfg["datasets"][d]) for d in shown}, paper_numbers=decl.get("paper_numbers"),
+        parameters=dict(decl.get("parameters", {})),
+        outputs={s: f"{OUTPUT_DIRS[kind]}/{stem}.{s}" for s in OUTPUT_SUFFIXES[kind]},
+        executed_notebook=f"results/notebooks/{stem}.ipynb")
 
 
-def experiment_metrics(cfg: Mapping[str, Any], dataset: str | None = None, paper: str | None = None) -> list[str]:
-    return [f"{eval_dir(e, s)}/metrics.csv" for e in budget_experiments(cfg, paper, dataset) for s in cfg["seeds"]]
+def figure_instances(cfg: Mapping[str, Any], names: list[str] | None = None) -> dict[str, FigureInstance]:
+    """Every rendered output of the declared figures (or of ``names``), by stem."""
+    out = {}
+    for name in cfg["figures"] if names is None else names:
+        decl = cfg["figures"][name]
+        if decl.get("for_each") == "dataset":
+            datasets = dict.fromkeys(cfg["experiments"][e]["dataset"] for e in selection.declared_experiments(cfg, name))
+            for d in datasets:
+                out[f"{name}_{d}"] = _instance(cfg, name, d)
+        else:
+            out[name] = _instance(cfg, name, None)
+    return out
 
 
-def experiment_samples(cfg: Mapping[str, Any], dataset: str, paper: str | None = None,
-                       variant: str | None = None) -> list[str]:
-    seed = cfg["seeds"][0]
-    return [f"{eval_dir(e, seed)}/samples.npz" for e in budget_experiments(cfg, paper, dataset, variant)]
+def figure_instance(cfg: Mapping[str, Any], stem: str) -> FigureInstance:
+    instances = figure_instances(cfg)
+    if stem not in instances:
+        raise ValueError(f"no figure or table {stem!r}; declared: {', '.join(sorted(instances))}")
+    return instances[stem]
 
 
-def experiment_labels(cfg: Mapping[str, Any], dataset: str, paper: str | None = None,
-                      variant: str | None = None) -> list[str]:
-    return [cfg["experiments"][e]["label"] for e in budget_experiments(cfg, paper, dataset, variant)]
+def figure_stems(cfg: Mapping[str, Any], kind: str) -> list[str]:
+    """Stems of every declared output of ``kind`` (figure or table): the render rules' wildcard values."""
+    return [stem for stem, inst in figure_instances(cfg).items() if inst.kind == kind]
 
 
-def baseline_metrics(cfg: Mapping[str, Any], dataset: str | None = None) -> list[str]:
-    return [f"{baseline_dir(b, d)}/metrics.csv" for b in cfg["baselines"] for d in datasets(cfg)
-            if dataset is None or d == dataset]
-
-
-def fig3(dataset: str) -> dict[str, str]:
-    return {"pdf": f"results/figures/srvp2020_fig3_psnr_{dataset}.pdf",
-            "png": f"results/figures/srvp2020_fig3_psnr_{dataset}.png"}
-
-
-FIG2 = {"pdf": "results/figures/srvp2020_fig2_samples.pdf", "png": "results/figures/srvp2020_fig2_samples.png"}
-TABLE2 = {"md": "results/tables/srvp2020_table2.md", "tex": "results/tables/srvp2020_table2.tex",
-          "csv": "results/tables/srvp2020_table2.csv"}
-
-
-def whitney_fig2(dataset: str) -> dict[str, str]:
-    return {"pdf": f"results/figures/whitney2017_fig2_correlation_{dataset}.pdf",
-            "png": f"results/figures/whitney2017_fig2_correlation_{dataset}.png"}
-
-
-def whitney_fig3(dataset: str) -> dict[str, str]:
-    return {"pdf": f"results/figures/whitney2017_fig3_generations_{dataset}.pdf",
-            "png": f"results/figures/whitney2017_fig3_generations_{dataset}.png"}
-
-
-WHITNEY_TABLE2 = {"md": "results/tables/whitney2017_table2.md", "tex": "results/tables/whitney2017_table2.tex",
-                  "csv": "results/tables/whitney2017_table2.csv"}
+def render_inputs(cfg: Mapping[str, Any], stem: str) -> dict[str, Any]:
+    """The render job's inputs: the notebook, every result file it reads, the paper numbers."""
+    inst = figure_instance(cfg, stem)
+    files = [r[f] for r in inst.inputs for f in ("metrics", "samples") if f in r]
+    return {"notebook": inst.notebook, "results": files,
+            **({"paper_numbers": inst.paper_numbers} if inst.paper_numbers else {})}
 
 
 def raw_inventory(name: str) -> str:
     return f"data/raw/{name}.inventory.json"
-
-
-def processed(name: str) -> str:
-    return f"data/processed/{name}"
 
 
 def raw_targets(cfg: Mapping[str, Any]) -> list[str]:
@@ -125,19 +170,7 @@ def raw_targets(cfg: Mapping[str, Any]) -> list[str]:
 
 
 def final_targets(cfg: Mapping[str, Any]) -> list[str]:
-    """Everything ``snakemake`` builds by default for the configured budget."""
-    out = [*raw_targets(cfg)]
-    if budget_experiments(cfg, paper="srvp2020"):
-        out += [*FIG2.values(), *TABLE2.values()]
-        for d in datasets(cfg):
-            out += fig3(d).values()
-    if budget_experiments(cfg, paper="whitney2017"):
-        out += WHITNEY_TABLE2.values()
-        for d in datasets(cfg, "factor_analysis"):
-            out += [*whitney_fig2(d).values(), *whitney_fig3(d).values()]
-    return out
-
-
-def csv_list(paths: list[str]) -> str:
-    """Papermill receives lists as one comma-separated string parameter."""
-    return ",".join(paths)
+    """Everything ``snakemake`` builds by default for the configured budget: enabled raw datasets and every
+    output of the budget's figures and tables."""
+    instances = figure_instances(cfg, selection.budget_figures(cfg))
+    return [*raw_targets(cfg), *[path for inst in instances.values() for path in inst.outputs.values()]]

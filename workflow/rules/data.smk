@@ -17,6 +17,7 @@ rule acquire_mnist:
     params:
         cfg=CONFIG_FILE,
         budget=BUDGET,
+        depends=JP.job_params(config, "acquire_mnist", {}),
         out=lambda w, output: os.path.dirname(output[0]),
     shell:
         "latentvideo --log {log:q} acquire-mnist --config {params.cfg:q} --budget {params.budget:q} --out {params.out:q}"
@@ -36,6 +37,7 @@ rule prepare_digits:
     params:
         cfg=CONFIG_FILE,
         budget=BUDGET,
+        depends=JP.job_params(config, "prepare_digits", {}),
         source=DIGIT_SOURCE,
     shell:
         "latentvideo --log {log:q} prepare-digits --config {params.cfg:q} --budget {params.budget:q}"
@@ -58,7 +60,7 @@ rule make_testset:
     params:
         cfg=CONFIG_FILE,
         budget=BUDGET,
-        test_videos=config["budgets"][BUDGET]["evaluation"]["test_videos"],
+        depends=lambda w: JP.job_params(config, "make_testset", w),
     shell:
         "latentvideo --log {log:q} make-testset --config {params.cfg:q} --budget {params.budget:q}"
         " --dataset {wildcards.dataset:q} --digits {input.digits:q} --out {output:q}"
@@ -78,6 +80,7 @@ rule acquire_raw:
     params:
         cfg=CONFIG_FILE,
         budget=BUDGET,
+        depends=lambda w: JP.job_params(config, "acquire_raw", w),
     shell:
         "latentvideo --log {log:q} acquire --config {params.cfg:q} --budget {params.budget:q}"
         " --dataset {wildcards.raw:q} --out {output:q}"
@@ -98,6 +101,7 @@ rule preprocess_raw:
     params:
         cfg=CONFIG_FILE,
         budget=BUDGET,
+        depends=lambda w: JP.job_params(config, "preprocess_raw", w),
     shell:
         "latentvideo --log {log:q} preprocess --config {params.cfg:q} --budget {params.budget:q}"
         " --dataset {wildcards.raw:q} --inventory {input.inventory:q} --out {output:q} --workers {threads}"

@@ -1,5 +1,5 @@
-# Evaluation, by the model's protocol: best-of-N PSNR / SSIM per test video (SRVP, SVG; best sample chosen
-# per metric) or factor analysis (Whitney & Fergus: ELBO, mutual information, correlations, generations);
+# Evaluation, one job per experiment x evaluation variant x seed, by the protocol the registry names for it
+# (the model's own, or the variant's): best-of-N PSNR / SSIM (SRVP, SVG), factor analysis (Whitney & Fergus);
 # and the deterministic reference baselines evaluated like the prediction models.
 
 
@@ -10,11 +10,11 @@ rule evaluate:
             config, config["experiments"][w.experiment]["dataset"]
         ),
     output:
-        metrics="results/eval/{experiment}/seed{seed}/metrics.csv",
-        samples="results/eval/{experiment}/seed{seed}/samples.npz",
-        info="results/eval/{experiment}/seed{seed}/eval.json",
+        metrics="results/eval/{experiment}/{evaluation}/seed{seed}/metrics.csv",
+        samples="results/eval/{experiment}/{evaluation}/seed{seed}/samples.npz",
+        info="results/eval/{experiment}/{evaluation}/seed{seed}/eval.json",
     log:
-        "results/logs/evaluate/{experiment}-seed{seed}.log",
+        "results/logs/evaluate/{experiment}-{evaluation}-seed{seed}.log",
     conda:
         "../envs/latentvideo.yaml"
     threads: 8  # capped at --cores; on a cluster, the CPUs asked per GPU (profiles/default)
@@ -23,14 +23,15 @@ rule evaluate:
     params:
         cfg=CONFIG_FILE,
         budget=BUDGET,
-        evaluation=config["budgets"][BUDGET]["evaluation"],
+        depends=lambda w: JP.job_params(config, "evaluate", w),
         testset=lambda w: T.testset(
             config, config["experiments"][w.experiment]["dataset"]
         ),
         out=lambda w, output: os.path.dirname(output.metrics),
     shell:
         "latentvideo --log {log:q} evaluate --config {params.cfg:q} --budget {params.budget:q}"
-        " --checkpoint {input.checkpoint:q} --experiment {wildcards.experiment:q} --testset {params.testset:q}"
+        " --checkpoint {input.checkpoint:q} --experiment {wildcards.experiment:q}"
+        " --evaluation {wildcards.evaluation:q} --testset {params.testset:q}"
         " --threads {threads}"
         " --out {params.out:q}"
 
@@ -51,7 +52,7 @@ rule baseline:
     params:
         cfg=CONFIG_FILE,
         budget=BUDGET,
-        evaluation=config["budgets"][BUDGET]["evaluation"],
+        depends=lambda w: JP.job_params(config, "baseline", w),
         out=lambda w, output: os.path.dirname(output.metrics),
     shell:
         "latentvideo --log {log:q} baseline --config {params.cfg:q} --budget {params.budget:q}"

@@ -20,7 +20,7 @@ rule train:
     params:
         cfg=CONFIG_FILE,
         budget=BUDGET,
-        settings=lambda w: lvconfig.experiment_settings(config, w.experiment),
+        depends=lambda w: JP.job_params(config, "train", w),
         out=lambda w, output: os.path.dirname(output.model),
     shell:
         "latentvideo --log {log:q} train --config {params.cfg:q} --budget {params.budget:q}"

@@ -16,3 +16,4 @@ def mean_frame(cond: torch.Tensor, n_future: int, n_samples: int) -> torch.Tenso
 
 
 BASELINES = {"copy_last": copy_last, "mean_frame": mean_frame}
+BASELINE_LABELS = {"copy_last": "Copy last frame", "mean_frame": "Mean conditioning frame"}

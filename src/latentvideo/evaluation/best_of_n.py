@@ -4,7 +4,7 @@ So best-PSNR and best-SSIM may be different samples of the same video."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
 import torch
@@ -18,30 +18,40 @@ frame) would make the mean PSNR infinite; its PSNR is capped at 100 dB (an mse o
 Sampler = Callable[[torch.Tensor, int, int], torch.Tensor]
 """(cond (Tc, B, C, H, W), n_future, n_samples) -> (n_samples, n_future, B, C, H, W) in [0, 1]."""
 
+FrameMetric = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+"""(prediction, target), both ``(..., C, H, W)`` in [0, 1] -> one score per frame ``(...)``; higher is better."""
+
+
+def frame_metrics() -> dict[str, FrameMetric]:
+    """SRVP's and SVG's frame metrics: PSNR in dB (capped, see ``PSNR_CAP_DB``) and SSIM."""
+    return {"psnr": lambda pred, target: psnr(pred, target, max_db=PSNR_CAP_DB), "ssim": ssim}
+
 
 class BestOfN(NamedTuple):
-    """Per-frame scores of the best sample per metric, ``(B, n_future)`` each, plus frames for figures.
+    """Per-frame scores of the best sample per metric, ``{metric: (B, n_future)}``, plus frames for figures.
 
-    best_psnr_frames: ``(n_future, B, C, H, W)`` the best-PSNR sample; first_sample_frames: sample #1.
+    best_frames: ``(n_future, B, C, H, W)`` the best sample w.r.t. the first metric; first_sample_frames:
+    sample #1.
     """
 
-    psnr: torch.Tensor
-    ssim: torch.Tensor
-    best_psnr_frames: torch.Tensor
+    scores: dict[str, torch.Tensor]
+    best_frames: torch.Tensor
     first_sample_frames: torch.Tensor
 
 
 def best_of_n(sampler: Sampler, cond: torch.Tensor, target: torch.Tensor, n_samples: int,
-              chunk: int = 10) -> BestOfN:
+              metrics: Mapping[str, FrameMetric] | None = None, chunk: int = 10) -> BestOfN:
     """Score ``n_samples`` futures of ``cond`` against ``target: (n_future, B, C, H, W)``, in chunks of samples.
 
-    Metrics are computed on the device the sampler returns (the GPU at paper budgets); only the scores and
-    the frames kept for figures come back to the CPU.
+    ``metrics`` (default :func:`frame_metrics`) are ``{name: function}``, higher is better; the frames kept are
+    those of the best sample w.r.t. the first. Metrics are computed on the device the sampler returns (the GPU
+    at paper budgets); only the scores and the frames kept for figures come back to the CPU.
     """
+    metrics = dict(metrics or frame_metrics())
+    first_metric = next(iter(metrics))
     n_future, b = target.shape[:2]
     best: dict[str, torch.Tensor] = {}
-    best_mean = {"psnr": torch.full((b,), -float("inf"), dtype=torch.float64),
-                 "ssim": torch.full((b,), -float("inf"), dtype=torch.float64)}
+    best_mean = {name: torch.full((b,), -float("inf"), dtype=torch.float64) for name in metrics}
     best_frames = first = None
     done = 0
     while done < n_samples:
@@ -50,18 +60,17 @@ def best_of_n(sampler: Sampler, cond: torch.Tensor, target: torch.Tensor, n_samp
         tgt = target.to(preds.device).unsqueeze(0).expand_as(preds)
         if first is None:
             first = preds[0].cpu()
-        scores = {"psnr": psnr(preds, tgt, max_db=PSNR_CAP_DB).double().cpu(),
-                  "ssim": ssim(preds, tgt).double().cpu()}  # (k, n_future, B)
         videos = torch.arange(b)
-        for name, s in scores.items():
+        for name, metric in metrics.items():
+            s = metric(preds, tgt).double().cpu()  # (k, n_future, B)
             cand_val, cand_idx = s.mean(dim=1).max(dim=0)  # best sample of this chunk, per video
             better = cand_val > best_mean[name]
             chosen = s[cand_idx, :, videos]  # (B, n_future)
             best[name] = torch.where(better[:, None], chosen, best.get(name, chosen))
             best_mean[name] = torch.where(better, cand_val, best_mean[name])
-            if name == "psnr":
+            if name == first_metric:
                 frames = preds[cand_idx.to(preds.device), :, videos.to(preds.device)].transpose(0, 1).cpu()
                 best_frames = frames if best_frames is None else torch.where(
                     better[None, :, None, None, None], frames, best_frames)
         done += k
-    return BestOfN(best["psnr"], best["ssim"], best_frames, first)
+    return BestOfN(best, best_frames, first)

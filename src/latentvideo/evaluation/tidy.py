@@ -1,6 +1,7 @@
 """The tidy metric-table contract shared by all five papers.
 
-One row per (paper, experiment, model, variant, dataset, seed, metric, t); ``t`` is the 1-based frame
+One row per (paper, experiment, model, variant, evaluation variant, dataset, seed, metric, t); ``evaluation``
+names the evaluation variant (``standard``: the paper's test protocol; e.g. ``dt_1_2``: test-time Δt = 1/2); ``t`` is the 1-based frame
 index in the test video, or ``mean`` for the average over predicted frames. Each row carries value,
 95% CI half-width over test videos (NaN where none is defined, e.g. a mutual-information estimate), n
 (test videos, or sample pairs for mutual information), and the budget and code version that produced it.
@@ -16,7 +17,7 @@ import pandas as pd
 
 from latentvideo.metrics import mean_ci95
 
-COLUMNS = ["paper", "experiment", "label", "model", "variant", "dataset", "seed", "metric", "t", "value", "ci95", "n",
+COLUMNS = ["paper", "experiment", "label", "model", "variant", "evaluation", "dataset", "seed", "metric", "t", "value", "ci95", "n",
            "budget", "train_steps", "batch_size", "test_videos", "samples", "digit_source", "code_version"]
 
 

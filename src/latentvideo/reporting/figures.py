@@ -1,19 +1,20 @@
-"""Figures drawn from tidy metric files and saved sample arrays (PDF and PNG, written atomically)."""
+"""Figures drawn from tidy metric files and saved sample arrays (PDF and PNG, written atomically).
+
+No backend is chosen here: notebooks run under papermill use the kernel's inline backend, and scripts without
+a display fall back to Agg by themselves (set ``MPLBACKEND`` to choose).
+"""
 
 from __future__ import annotations
 
 import textwrap
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from latentvideo.atomic import atomic_path  # noqa: E402
+from latentvideo.atomic import atomic_path
 
 STYLE = {"srvp": ("tab:red", "-"), "svg_lp": ("tab:blue", "-"), "svg_fp": ("tab:cyan", "-"),
          "copy_last": ("0.4", "--"), "mean_frame": ("0.6", ":")}
@@ -23,6 +24,40 @@ def save(fig: plt.Figure, pdf: str | Path, png: str | Path) -> None:
     for path, kw in ((pdf, {}), (png, {"dpi": 150})):
         with atomic_path(path) as tmp:
             fig.savefig(tmp, format=Path(path).suffix[1:], bbox_inches="tight", **kw)
+
+
+def _strip(frames: np.ndarray) -> np.ndarray:
+    """uint8 ``(T, H, W, C)`` -> one image ``(H, T * W)`` (grey) or ``(H, T * W, C)``."""
+    strip = np.concatenate(list(frames), axis=1)
+    return strip[..., 0] if strip.shape[-1] == 1 else strip
+
+
+def frame_rate_strip(cond: np.ndarray, truth: np.ndarray, frames: np.ndarray, substeps: int, title: str,
+                     max_future: int = 10) -> plt.Figure:
+    """SRVP Fig. 10: conditioning frames, then a sample at ``substeps`` times the frame rate with every
+    intermediate frame marked by a red dashed bar beneath it; the ground truth below at its own frame rate.
+
+    ``cond (Tc, H, W, C)``, ``truth (T, H, W, C)``, ``frames (T * substeps, H, W, C)`` uint8.
+    """
+    frames = frames[: max_future * substeps]
+    truth = truth[:max_future]
+    h, w = frames.shape[1:3]
+    fig, axes = plt.subplots(3, 1, figsize=(max(6.0, (len(frames)) * 0.5), 3.2),
+                             gridspec_kw={"height_ratios": [1, 1, 1]})
+    rows = [("conditioning", cond), (f"generated at {substeps}x the frame rate", frames)]
+    spaced = np.zeros((len(frames), *truth.shape[1:]), np.uint8)
+    spaced[substeps - 1 :: substeps] = truth
+    rows.append(("ground truth (at its frame rate)", spaced))
+    for ax, (label, strip) in zip(axes, rows):
+        ax.imshow(_strip(strip), cmap="gray", vmin=0, vmax=255)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=7)
+    for j in range(len(frames)):
+        if (j + 1) % substeps:  # an intermediate frame: between two frames of the data
+            axes[1].plot([j * w + 4, (j + 1) * w - 4], [h - 3, h - 3], "r--", lw=1.2)
+    fig.suptitle(textwrap.fill(title, 12 * len(frames) + 30), fontsize=7)
+    return fig
 
 
 def metric_vs_t(metrics: pd.DataFrame, dataset: str, metric: str, train_length: int, title: str) -> plt.Figure:

@@ -11,6 +11,8 @@ import yaml
 from latentvideo.atomic import atomic_path
 
 METRIC_NAMES = {"psnr": "PSNR", "ssim": "SSIM"}
+NOT_IN_PAPER = "—"
+NOT_IN_PAPER_NOTE = "—: the paper reports no number for this cell."
 
 
 def load_metrics(paths: list[str | Path]) -> pd.DataFrame:
@@ -44,7 +46,7 @@ def comparison_table(metrics: pd.DataFrame, paper_numbers: dict[str, Any], datas
                     _fmt(m, sel["value"].mean(), sel["ci95"].mean()) if len(sel)
                     else f"not run (no {ref['model']}/{ref['variant']} experiment in budget {', '.join(budgets)})")
                 paper = ref.get(ds, {}).get(m)
-                row[(ds, METRIC_NAMES[m], "paper")] = _fmt(m, *paper) if paper else "not reported"
+                row[(ds, METRIC_NAMES[m], "paper")] = _fmt(m, *paper) if paper else NOT_IN_PAPER
         rows.append(row)
     extra = means[~means.apply(lambda r: (r["model"], r["variant"]) in seen, axis=1)]
     for (label, model, variant), group in extra.groupby(["label", "model", "variant"], sort=False):
@@ -54,10 +56,31 @@ def comparison_table(metrics: pd.DataFrame, paper_numbers: dict[str, Any], datas
                 sel = group[(group["dataset"] == ds) & (group["metric"] == m)]
                 row[(ds, METRIC_NAMES[m], "ours")] = (_fmt(m, sel["value"].mean(), sel["ci95"].mean()) if len(sel)
                                                       else "not run for this dataset")
-                row[(ds, METRIC_NAMES[m], "paper")] = "not reported"
+                row[(ds, METRIC_NAMES[m], "paper")] = NOT_IN_PAPER
         rows.append(row)
     table = pd.DataFrame(rows).set_index("method")
     table.columns = pd.MultiIndex.from_tuples(table.columns, names=["dataset", "metric", "source"])
+    return table
+
+
+def variant_table(metrics: pd.DataFrame, variants: dict[str, str], not_run: dict[str, str],
+                  metric_names: tuple[str, ...] = ("psnr", "ssim")) -> pd.DataFrame:
+    """SRVP Tables 7-9 in form: one row per evaluation variant (e.g. test-time Δt), one column group per
+    trained model (its label) and metric. ``variants``: {name: row label}, in row order; ``not_run``: {label:
+    why} for declared models the budget did not train. A cell is the mean and 95% CI over test videos."""
+    means = metrics[metrics["t"] == "mean"]
+    labels = list(dict.fromkeys([*means["label"], *not_run]))
+    rows = []
+    for variant, row_label in variants.items():
+        row: dict[Any, str] = {"test-time setting": row_label}
+        for label in labels:
+            for m in metric_names:
+                sel = means[(means["label"] == label) & (means["evaluation"] == variant) & (means["metric"] == m)]
+                row[(label, METRIC_NAMES[m])] = (_fmt(m, sel["value"].mean(), sel["ci95"].mean()) if len(sel)
+                                                 else not_run.get(label, "not evaluated"))
+        rows.append(row)
+    table = pd.DataFrame(rows).set_index("test-time setting")
+    table.columns = pd.MultiIndex.from_tuples(table.columns, names=["trained model", "metric"])
     return table
 
 
@@ -136,7 +159,7 @@ def factor_table(metrics: pd.DataFrame, paper_numbers: dict[str, Any]) -> pd.Dat
             row[(name, "ours")] = (_fmt_factor(metric, sel) if len(sel)
                                    else f"not run (no {variant} experiment on {dataset} in budget {budgets})")
             paper = ref.get(metric)
-            row[(name, "paper")] = f"{paper:g}" if paper is not None else "not reported"
+            row[(name, "paper")] = f"{paper:g}" if paper is not None else NOT_IN_PAPER
         rows.append(row)
     table = pd.DataFrame(rows).set_index("model")
     table.columns = pd.MultiIndex.from_tuples(table.columns, names=["metric", "source"])

@@ -1,0 +1,96 @@
+"""Evaluation protocols: every module of this package may declare ``PROTOCOLS = {name: ProtocolSpec(...)}``.
+
+A protocol measures one trained model (or a reference predictor) on a stored test set and writes the tidy
+``metrics.csv`` and its ``samples.npz`` into the job's folder. Which protocol a job runs is the model's
+(config ``models.<m>.evaluation.protocol``) unless its *evaluation variant* names another
+(``evaluation_variants.<v>.protocol``: e.g. SRVP's latent interpolation beside its best-of-N scores).
+
+Adding a protocol is one module with its ``PROTOCOLS`` plus the config that uses it; modules are discovered
+when a protocol is first looked up, not when this package is imported.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+
+@dataclass(frozen=True)
+class EvaluationJob:
+    """Everything one evaluate job knows.
+
+    model: the trained model in eval mode, or a reference predictor (a sampler function).
+    settings: the experiment's resolved settings (``config.experiment_settings``), ``dataset`` included.
+    protocol: the protocol's settings (model block < experiment overrides < variant overrides), ``protocol``
+        key included. variant: the evaluation variant's name; variant_settings: its entry (``sample``: keyword
+        arguments of ``model.sample``, ``samples``: the best-of-N count ...).
+    evaluation: the budget's test protocol (``test_videos``, ``samples``, ``batch_size``, ``saved_videos``).
+    testset: the stored test split it reads. meta: the identity columns of its tidy rows.
+    """
+
+    model: Any
+    settings: Mapping[str, Any]
+    protocol: Mapping[str, Any]
+    variant: str
+    variant_settings: Mapping[str, Any]
+    evaluation: Mapping[str, Any]
+    testset: Path
+    meta: Mapping[str, Any]
+    out_dir: Path
+    device: torch.device
+
+
+@dataclass(frozen=True)
+class ProtocolResult:
+    """What a protocol reports besides its files: ``summary {metric: (value, ci95)}``, a one-line statement
+    of what was measured at which budget (kept in ``eval.json``), extra ``eval.json`` fields, and the lines to
+    print (default: one per metric with its 95% CI and the statement)."""
+
+    summary: dict[str, tuple[float, float]]
+    statement: str
+    record: dict[str, Any] = field(default_factory=dict)
+    lines: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ProtocolSpec:
+    """A registered protocol.
+
+    run: writes ``metrics.csv`` and ``samples.npz`` into ``job.out_dir`` and returns a :class:`ProtocolResult`.
+    settings_schema: JSON schema of its settings (the keys of ``models.<m>.evaluation`` besides ``protocol``,
+        which experiments and variants may override). variant_keys: the further keys an evaluation variant may
+        set for it. sampler_arguments: keys of ``variant_settings["sample"]`` the model's ``sample`` must accept.
+    """
+
+    run: Callable[[EvaluationJob], ProtocolResult]
+    description: str
+    settings_schema: Mapping[str, Any] = field(default_factory=lambda: {"type": "object", "additionalProperties": False,
+                                                                        "properties": {}})
+    variant_keys: frozenset[str] = frozenset()
+
+
+def registered_protocols() -> dict[str, ProtocolSpec]:
+    """Collect ``PROTOCOLS`` from every module of ``latentvideo.evaluation``; a name declared twice is an error."""
+    import latentvideo.evaluation as package
+
+    specs: dict[str, ProtocolSpec] = {}
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        for name, spec in getattr(module, "PROTOCOLS", {}).items():
+            if name in specs:
+                raise ValueError(f"evaluation protocol {name!r} is declared twice (second time in {module.__name__})")
+            specs[name] = spec
+    return specs
+
+
+def protocol(name: str) -> ProtocolSpec:
+    specs = registered_protocols()
+    if name not in specs:
+        raise ValueError(f"unknown evaluation protocol {name!r}; registered: {', '.join(sorted(specs))}")
+    return specs[name]

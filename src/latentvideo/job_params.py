@@ -1,0 +1,102 @@
+"""The one source of job parameters: the config keys each job of the DAG depends on, with their values.
+
+Snakemake receives them as a rule's ``params`` (so its ``params`` rerun trigger re-runs a job when one of its
+keys changes) and ``dvc.yaml`` as each stage's ``params`` (so ``dvc repro`` does the same). A key is a dotted
+path into ``config/config.yaml``. Changing a dataset key (``max_speed``) thus rebuilds its test set and
+retrains and re-evaluates its models; changing a figure's declaration re-renders only that figure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from latentvideo import selection
+
+
+def _get(cfg: Mapping[str, Any], key: str) -> Any:
+    node: Any = cfg
+    for part in key.split("."):
+        node = node[part]
+    return node
+
+
+def _budget_key(cfg: Mapping[str, Any], key: str) -> list[str]:
+    """``budgets.<b>.<key>`` when the active budget has it."""
+    return [f"budgets.{cfg['budget']}.{key}"] if key in cfg["budgets"][cfg["budget"]] else []
+
+
+def _digits(cfg: Mapping[str, Any], w: Mapping[str, str]) -> list[str]:
+    return ["digits", *_budget_key(cfg, "digits_source")]
+
+
+def _testset(cfg: Mapping[str, Any], w: Mapping[str, str]) -> list[str]:
+    return [f"datasets.{w['dataset']}", "digits", *_budget_key(cfg, "digits_source"),
+            f"budgets.{cfg['budget']}.evaluation.test_videos"]
+
+
+def _raw(cfg: Mapping[str, Any], w: Mapping[str, str]) -> list[str]:
+    return [f"raw_data.{w['raw']}"]
+
+
+def _experiment_keys(cfg: Mapping[str, Any], experiment: str, fields: tuple[str, ...]) -> list[str]:
+    return [f"experiments.{experiment}.{f}" for f in fields if f in cfg["experiments"][experiment]]
+
+
+def _train(cfg: Mapping[str, Any], w: Mapping[str, str]) -> list[str]:
+    """Not the label: renaming a row re-renders and re-evaluates, it does not retrain."""
+    exp = cfg["experiments"][w["experiment"]]
+    keys = [*_experiment_keys(cfg, w["experiment"], ("paper", "model", "dataset", "variant", "hyperparameters")),
+            f"models.{exp['model']}.hyperparameters",
+            f"models.{exp['model']}.optimizer", f"datasets.{exp['dataset']}", f"budgets.{cfg['budget']}.training",
+            *_budget_key(cfg, "hyperparameters"), "digits"]
+    if "raw" in cfg["datasets"][exp["dataset"]]:
+        keys.append(f"raw_data.{cfg['datasets'][exp['dataset']]['raw']}")
+    return keys
+
+
+def _evaluate(cfg: Mapping[str, Any], w: Mapping[str, str]) -> list[str]:
+    exp = cfg["experiments"][w["experiment"]]
+    return [f"budgets.{cfg['budget']}.evaluation", f"models.{exp['model']}.evaluation",
+            *_experiment_keys(cfg, w["experiment"], ("label", "evaluation")), f"evaluation_variants.{w['evaluation']}"]
+
+
+def _baseline(cfg: Mapping[str, Any], w: Mapping[str, str]) -> list[str]:
+    return [f"budgets.{cfg['budget']}.evaluation"]
+
+
+def _render(cfg: Mapping[str, Any], w: Mapping[str, str]) -> list[str]:
+    from latentvideo.targets import figure_instance
+
+    instance = figure_instance(cfg, w["figure"])
+    experiments = sorted({r["experiment"] for r in instance.inputs if r["kind"] != "baseline"})
+    return ["kernel", f"figures.{instance.name}", f"budgets.{cfg['budget']}.description",
+            *_budget_key(cfg, "experiments"), *[f"experiments.{e}.label" for e in experiments],
+            *[f"datasets.{d}" for d in sorted(instance.datasets)],
+            *[f"evaluation_variants.{v}" for v in selection.figure_evaluations(cfg, instance.name)]]
+
+
+KEYS: dict[str, Callable[[Mapping[str, Any], Mapping[str, str]], list[str]]] = {
+    "acquire_mnist": lambda cfg, w: ["digits.mnist"],
+    "prepare_digits": _digits,
+    "make_testset": _testset,
+    "acquire_raw": _raw,
+    "preprocess_raw": _raw,
+    "train": _train,
+    "evaluate": _evaluate,
+    "baseline": _baseline,
+    "render_figure": _render,
+    "render_table": _render,
+}
+
+
+def job_param_keys(cfg: Mapping[str, Any], rule: str, wildcards: Mapping[str, str]) -> list[str]:
+    """The dotted config keys one job of ``rule`` depends on (DVC ``params``)."""
+    if rule not in KEYS:
+        raise KeyError(f"no job parameters declared for rule {rule!r} (declared: {sorted(KEYS)})")
+    return KEYS[rule](cfg, dict(wildcards))
+
+
+def job_params(cfg: Mapping[str, Any], rule: str, wildcards: Mapping[str, str]) -> dict[str, Any]:
+    """``{key: value}`` of :func:`job_param_keys` (Snakemake ``params``: its rerun trigger compares them)."""
+    return {key: _get(cfg, key) for key in job_param_keys(cfg, rule, wildcards)}

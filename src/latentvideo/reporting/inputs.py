@@ -1,0 +1,44 @@
+"""The notebook side of a figure declaration: read the ``inputs`` records ``latentvideo render`` passes.
+
+Each record names one file set (``metrics`` / ``samples`` paths) with its experiment, label, model, variant,
+evaluation variant, dataset and seed, so a notebook never pairs files by position; ``not_run`` records say
+which declared experiments the budget skipped, and why (see :class:`latentvideo.targets.FigureInstance`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from latentvideo.evaluation.tidy import COLUMNS
+
+Record = Mapping[str, Any]
+
+
+def ran(inputs: Iterable[Record], kinds: tuple[str, ...] = ("experiment", "baseline")) -> list[Record]:
+    """Records with result files (trained experiments and, by default, the reference baselines)."""
+    return [r for r in inputs if r["kind"] in kinds]
+
+
+def metrics(inputs: Iterable[Record]) -> pd.DataFrame:
+    """Every tidy metric file of the records, concatenated (an empty table with the tidy columns if none)."""
+    frames = [pd.read_csv(r["metrics"], dtype={"t": str, "seed": str}) for r in ran(inputs) if "metrics" in r]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
+
+
+def samples(record: Record, keys: Iterable[str] | None = None) -> dict[str, np.ndarray]:
+    """The arrays of one record's ``samples.npz`` (all, or ``keys``)."""
+    with np.load(record["samples"]) as z:
+        return {k: z[k] for k in (keys if keys is not None else z.files)}
+
+
+def not_run_note(inputs: Iterable[Record]) -> str:
+    """One sentence naming the declared experiments the budget did not run, or "" if it ran them all."""
+    skipped = {}
+    for r in inputs:
+        if r["kind"] == "not_run":
+            skipped.setdefault(r["reason"], []).append(f"{r['label']} on {r['dataset']}")
+    return " ".join(f"{', '.join(dict.fromkeys(names))}: {reason}." for reason, names in skipped.items())

@@ -24,6 +24,7 @@ from latentvideo.models.registry import registered_models
 
 SCHEMA_NAME = "schemas/config.schema.yaml"
 DATASET_CHANNELS = {"sm_mnist": 1, "color_mnist": 3, "raw_video": 3}
+GENERIC_VARIANT_KEYS = ("description", "protocol", "dataset")  # of every evaluation variant; the rest: its protocol's
 TRAINING_DEFAULTS = {"checkpoint_every": 1000, "log_every": 10, "val_every": 1000, "val_videos": 16,
                      "workers": 0, "lr_decay_steps": 0}
 
@@ -207,7 +208,9 @@ def _evaluation_problems(cfg: Mapping[str, Any], registered: Mapping[str, Any]) 
             problems += _schema_problems(f"experiments.{name}.evaluation", spec.settings_schema, merged)
     known_keys = set().union(*(spec.variant_keys for spec in protocols.values()))
     for name, variant in cfg["evaluation_variants"].items():
-        unknown = set(variant) - {"description", "protocol"} - known_keys
+        if "dataset" in variant and variant["dataset"] not in cfg["datasets"]:
+            problems.append(f"evaluation_variants.{name}.dataset: {variant['dataset']!r} is not under datasets")
+        unknown = set(variant) - set(GENERIC_VARIANT_KEYS) - known_keys
         if unknown:
             problems.append(f"evaluation_variants.{name}: unknown key(s) {sorted(unknown)}; no registered protocol "
                             f"takes them (they take: {sorted(known_keys)})")
@@ -225,7 +228,18 @@ def _evaluation_problems(cfg: Mapping[str, Any], registered: Mapping[str, Any]) 
                 chosen = variant.get("protocol", cfg["models"][exp["model"]]["evaluation"]["protocol"])
                 if chosen not in protocols:
                     continue
-                extra = set(variant) - {"description", "protocol"} - protocols[chosen].variant_keys
+                missing = [m for m in protocols[chosen].requires
+                           if not hasattr(registered[exp["model"]].model_class, m)]
+                if missing:
+                    problems.append(f"figures.{figure}: protocol {chosen} (evaluation variant {variant_name}) needs "
+                                    f"{', '.join(missing)}, which {exp['model']} ({exp_name}) does not have")
+                test = variant.get("dataset")
+                if test in cfg["datasets"] and exp["dataset"] in cfg["datasets"] and (
+                        DATASET_CHANNELS[cfg["datasets"][test]["kind"]]
+                        != DATASET_CHANNELS[cfg["datasets"][exp["dataset"]]["kind"]]):
+                    problems.append(f"evaluation_variants.{variant_name}.dataset: {test} has other channels than "
+                                    f"{exp['dataset']}, which {exp_name} was trained on")
+                extra = set(variant) - set(GENERIC_VARIANT_KEYS) - protocols[chosen].variant_keys
                 if extra:
                     problems.append(f"evaluation_variants.{variant_name}: {sorted(extra)} mean nothing to protocol "
                                     f"{chosen} (figure {figure} evaluates {exp_name} with it); it takes "
@@ -454,13 +468,20 @@ def evaluation_protocol(cfg: Mapping[str, Any], experiment: str, variant: str = 
     return copy.deepcopy({**settings, "protocol": chosen})
 
 
+def evaluation_dataset(cfg: Mapping[str, Any], experiment: str, variant: str) -> str:
+    """The dataset whose test set an evaluate job reads: the variant's ``dataset``, else the experiment's."""
+    return cfg["evaluation_variants"][variant].get("dataset", cfg["experiments"][experiment]["dataset"])
+
+
 def evaluation_job(cfg: Mapping[str, Any], experiment: str, variant: str) -> dict[str, Any]:
-    """What one evaluate job needs besides its files: the experiment's row label, the budget's test protocol,
-    the protocol settings, the variant's name and settings."""
+    """What one evaluate job needs besides its files: the experiment's row label, the test set's dataset (name
+    and entry), the budget's test protocol, the protocol settings, the variant's name and settings."""
     if variant not in cfg["evaluation_variants"]:
         raise ConfigError(f"unknown evaluation variant {variant!r}; declared: {sorted(cfg['evaluation_variants'])}")
-    settings = {k: v for k, v in cfg["evaluation_variants"][variant].items() if k not in ("description", "protocol")}
+    settings = {k: v for k, v in cfg["evaluation_variants"][variant].items() if k not in GENERIC_VARIANT_KEYS}
     return copy.deepcopy({"label": cfg["experiments"][experiment]["label"],
+                          "dataset": evaluation_dataset(cfg, experiment, variant),
+                          "dataset_config": cfg["datasets"][evaluation_dataset(cfg, experiment, variant)],
                           "evaluation": budget_of(cfg)["evaluation"], "protocol": evaluation_protocol(
         cfg, experiment, variant), "variant": variant, "variant_settings": settings})
 

@@ -58,7 +58,8 @@ def _train(cfg: Mapping[str, Any], w: Mapping[str, str]) -> list[str]:
 def _evaluate(cfg: Mapping[str, Any], w: Mapping[str, str]) -> list[str]:
     exp = cfg["experiments"][w["experiment"]]
     return [f"budgets.{cfg['budget']}.evaluation", f"models.{exp['model']}.evaluation",
-            *_experiment_keys(cfg, w["experiment"], ("label", "evaluation")), f"evaluation_variants.{w['evaluation']}"]
+            *_experiment_keys(cfg, w["experiment"], ("label", "evaluation")), f"evaluation_variants.{w['evaluation']}",
+            f"datasets.{cfg['evaluation_variants'][w['evaluation']].get('dataset', exp['dataset'])}"]
 
 
 def _baseline(cfg: Mapping[str, Any], w: Mapping[str, str]) -> list[str]:

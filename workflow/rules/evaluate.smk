@@ -7,7 +7,7 @@ rule evaluate:
     input:
         checkpoint="results/runs/{experiment}/seed{seed}/model.pt",
         testset=lambda w: T.testset_input(
-            config, config["experiments"][w.experiment]["dataset"]
+            config, lvconfig.evaluation_dataset(config, w.experiment, w.evaluation)
         ),
     output:
         metrics="results/eval/{experiment}/{evaluation}/seed{seed}/metrics.csv",
@@ -25,7 +25,7 @@ rule evaluate:
         budget=BUDGET,
         depends=lambda w: JP.job_params(config, "evaluate", w),
         testset=lambda w: T.testset(
-            config, config["experiments"][w.experiment]["dataset"]
+            config, lvconfig.evaluation_dataset(config, w.experiment, w.evaluation)
         ),
         out=lambda w, output: os.path.dirname(output.metrics),
     shell:

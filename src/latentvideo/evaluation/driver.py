@@ -76,10 +76,10 @@ def evaluate_model(checkpoint_path: str | Path, experiment: str, testset: str | 
         if settings["experiment"] != experiment:
             raise ValueError(f"{checkpoint_path} was trained for {settings['experiment']!r}, not {experiment!r}")
         source = data_source(read_manifest(testset)["provenance"])
-        meta = _meta({**settings, "label": job["label"]}, job["variant"], trained.seed, source, settings["training"]["steps"],
-                     settings["training"]["batch_size"], job["evaluation"])
+        meta = _meta({**settings, "label": job["label"], "dataset_name": job["dataset"]}, job["variant"], trained.seed,
+                     source, settings["training"]["steps"], settings["training"]["batch_size"], job["evaluation"])
         return _run(EvaluationJob(trained.model, settings, job["protocol"], job["variant"], job["variant_settings"],
-                                  job["evaluation"], Path(testset), meta, Path(out_dir), dev))
+                                  job["evaluation"], Path(testset), job["dataset_config"], meta, Path(out_dir), dev))
 
 
 def evaluate_baseline(name: str, dataset_name: str, dataset: dict[str, Any], budget: str, evaluation: dict[str, Any],
@@ -96,4 +96,4 @@ def evaluate_baseline(name: str, dataset_name: str, dataset: dict[str, Any], bud
     meta = _meta(reference, "standard", "-", source, 0, 0, evaluation)
     with folder_lock.exclusive(out_dir, f"evaluating baseline {name} on {dataset_name}"):
         return _run(EvaluationJob(BASELINES[name], reference, {"protocol": "best_of_n"}, "standard", {}, evaluation,
-                                  Path(testset), meta, Path(out_dir), torch.device("cpu")))
+                                  Path(testset), dataset, meta, Path(out_dir), torch.device("cpu")))

@@ -50,7 +50,7 @@ def _intermediate(job: EvaluationJob, cond: torch.Tensor, n_future: int) -> np.n
 
 def run(job: EvaluationJob) -> ProtocolResult:
     evaluation, meta = job.evaluation, job.meta
-    cond_frames = job.settings["dataset"]["cond_frames"]
+    cond_frames = job.test_dataset["cond_frames"]
     n_samples = job.variant_settings.get("samples", evaluation["samples"])
     videos = read_videos(job.testset, limit=evaluation["test_videos"], verify=True)
     if len(videos) < evaluation["test_videos"]:

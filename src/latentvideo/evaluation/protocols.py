@@ -31,7 +31,8 @@ class EvaluationJob:
         key included. variant: the evaluation variant's name; variant_settings: its entry (``sample``: keyword
         arguments of ``model.sample``, ``samples``: the best-of-N count ...).
     evaluation: the budget's test protocol (``test_videos``, ``samples``, ``batch_size``, ``saved_videos``).
-    testset: the stored test split it reads. meta: the identity columns of its tidy rows.
+    testset: the stored test split it reads; test_dataset: the config entry of its dataset (``cond_frames`` ...),
+    the experiment's own unless the variant names another. meta: the identity columns of its tidy rows.
     """
 
     model: Any
@@ -41,6 +42,7 @@ class EvaluationJob:
     variant_settings: Mapping[str, Any]
     evaluation: Mapping[str, Any]
     testset: Path
+    test_dataset: Mapping[str, Any]
     meta: Mapping[str, Any]
     out_dir: Path
     device: torch.device
@@ -65,7 +67,7 @@ class ProtocolSpec:
     run: writes ``metrics.csv`` and ``samples.npz`` into ``job.out_dir`` and returns a :class:`ProtocolResult`.
     settings_schema: JSON schema of its settings (the keys of ``models.<m>.evaluation`` besides ``protocol``,
         which experiments and variants may override). variant_keys: the further keys an evaluation variant may
-        set for it. sampler_arguments: keys of ``variant_settings["sample"]`` the model's ``sample`` must accept.
+        set for it. requires: the methods a model needs for it (checked when the config is loaded).
     """
 
     run: Callable[[EvaluationJob], ProtocolResult]
@@ -73,6 +75,7 @@ class ProtocolSpec:
     settings_schema: Mapping[str, Any] = field(default_factory=lambda: {"type": "object", "additionalProperties": False,
                                                                         "properties": {}})
     variant_keys: frozenset[str] = frozenset()
+    requires: tuple[str, ...] = ()
 
 
 def registered_protocols() -> dict[str, ProtocolSpec]:

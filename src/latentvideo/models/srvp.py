@@ -383,7 +383,7 @@ class SRVP(AdamStep, nn.Module):
         for i in range(dynamics.shape[0] - 1):
             y = self.step(y, q_z.mean[i] if q_z is not None else self.no_z(y)).y
             states.append(y)
-        future = self._roll_out(y, n_future, None)[:, -1]
+        future = self._roll_out(y, n_future, None)[:, -1] if n_future else y.new_zeros(0, *y.shape)
         return self.decode(w, torch.cat([torch.stack(states), future]), skip)
 
 

@@ -34,29 +34,33 @@ def _strip(frames: np.ndarray) -> np.ndarray:
 
 def frame_rate_strip(cond: np.ndarray, truth: np.ndarray, frames: np.ndarray, substeps: int, title: str,
                      max_future: int = 10) -> plt.Figure:
-    """SRVP Fig. 10: conditioning frames, then a sample at ``substeps`` times the frame rate with every
-    intermediate frame marked by a red dashed bar beneath it; the ground truth below at its own frame rate.
+    """SRVP Fig. 10: the conditioning frames, then a sample at ``substeps`` times the frame rate with every
+    intermediate frame marked by a red dashed bar beneath it; above it the ground truth at its own frame rate
+    (blank where the sample has an intermediate frame).
 
     ``cond (Tc, H, W, C)``, ``truth (T, H, W, C)``, ``frames (T * substeps, H, W, C)`` uint8.
     """
     frames = frames[: max_future * substeps]
     truth = truth[:max_future]
     h, w = frames.shape[1:3]
-    fig, axes = plt.subplots(3, 1, figsize=(max(6.0, (len(frames)) * 0.5), 3.2),
-                             gridspec_kw={"height_ratios": [1, 1, 1]})
-    rows = [("conditioning", cond), (f"generated at {substeps}x the frame rate", frames)]
     spaced = np.zeros((len(frames), *truth.shape[1:]), np.uint8)
     spaced[substeps - 1 :: substeps] = truth
-    rows.append(("ground truth (at its frame rate)", spaced))
+    rows = [("ground truth", np.concatenate([cond, spaced])),
+            (f"generated at {substeps}x the frame rate", np.concatenate([cond, frames]))]
+    n = len(cond) + len(frames)
+    fig, axes = plt.subplots(2, 1, figsize=(n * 0.5, 1.9))
     for ax, (label, strip) in zip(axes, rows):
         ax.imshow(_strip(strip), cmap="gray", vmin=0, vmax=255)
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=7)
+    for ax in axes:
+        ax.axvline(len(cond) * w - 0.5, color="tab:green", lw=1.5)  # end of the conditioning frames
     for j in range(len(frames)):
         if (j + 1) % substeps:  # an intermediate frame: between two frames of the data
-            axes[1].plot([j * w + 4, (j + 1) * w - 4], [h - 3, h - 3], "r--", lw=1.2)
-    fig.suptitle(textwrap.fill(title, 12 * len(frames) + 30), fontsize=7)
+            x0 = (len(cond) + j) * w
+            axes[1].plot([x0 + 4, x0 + w - 4], [h - 6, h - 6], "r--", lw=1.5)
+    fig.suptitle(textwrap.fill(title, 12 * n + 30), fontsize=7)
     return fig
 
 
@@ -137,4 +141,51 @@ def generation_grid(generations: np.ndarray, truth: np.ndarray, title: str) -> p
         ax.set_yticks([])
         ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=7)
     fig.suptitle(textwrap.fill(title, 10 * n_cols + 20), fontsize=7)
+    return fig
+
+
+def trajectory_image(frames: np.ndarray) -> np.ndarray:
+    """SRVP Fig. 9's rendering of a trajectory in one image: frame t in grey level (t + 1) / T, later frames on
+    top. ``frames (T, H, W, 1)`` uint8 -> ``(H, W)`` float in [0, 1]."""
+    t = frames.shape[0]
+    weights = (np.arange(1, t + 1) / t)[:, None, None]
+    return (frames[..., 0].astype(np.float64) / 255 * weights).max(axis=0)
+
+
+def interpolation_grid(arrays: dict[str, np.ndarray], title: str, max_pairs: int = 4) -> plt.Figure:
+    """SRVP Fig. 9: per pair of videos, x^s, its reconstruction, the trajectories from interpolated y_1, the
+    reconstruction of x^t and x^t, each trajectory drawn in one image (:func:`trajectory_image`)."""
+    pairs = min(max_pairs, len(arrays["source"]))
+    steps = arrays["trajectories"].shape[1]
+    cols = 4 + steps
+    fig, axes = plt.subplots(pairs, cols, figsize=(cols * 0.9, pairs * 0.95 + 1.0), squeeze=False)
+    heads = ["$x^s$", "$\\hat{x}^s$", *[f"{a:.2f}" for a in np.linspace(0, 1, steps)], "$\\hat{x}^t$", "$x^t$"]
+    for p in range(pairs):
+        images = [arrays["source"][p], arrays["source_reconstruction"][p], *arrays["trajectories"][p],
+                  arrays["target_reconstruction"][p], arrays["target"][p]]
+        for ax, frames, head in zip(axes[p], images, heads):
+            ax.imshow(trajectory_image(frames), cmap="gray", vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if p == 0:
+                ax.set_title(head, fontsize=7)
+    fig.suptitle(textwrap.fill(title, 14 * cols + 20), fontsize=7)
+    return fig
+
+
+def content_swap_grid(arrays: dict[str, np.ndarray], pair: int, title: str, max_frames: int = 15) -> plt.Figure:
+    """SRVP Fig. 11: the dynamics video (top), the content video's conditioning frames, then the video generated
+    from the dynamics of the first and the content of the second (bottom)."""
+    cond = int(arrays["cond_frames"])
+    dynamics, content, swapped = (arrays[k][pair][:max_frames] for k in ("dynamics", "content", "swapped"))
+    blank = np.zeros_like(content[:1])
+    rows = [("dynamics video (y, z)", dynamics),
+            ("content frames (w) | generated", np.concatenate([content[:cond], blank, swapped[cond:]])[:max_frames])]
+    fig, axes = plt.subplots(len(rows), 1, figsize=(max_frames * 0.55, 1.8))
+    for ax, (label, frames) in zip(axes, rows):
+        ax.imshow(_strip(frames), cmap="gray", vmin=0, vmax=255)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=7)
+    fig.suptitle(textwrap.fill(title, 12 * max_frames + 20), fontsize=7)
     return fig

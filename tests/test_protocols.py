@@ -1,0 +1,82 @@
+"""Evaluation protocols are a registry; evaluation variants reach the model (test-time Δt, other test sets)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from latentvideo import config
+from latentvideo.data.build import build_test_set
+from latentvideo.evaluation.driver import evaluate_model
+from latentvideo.evaluation.protocols import protocol, registered_protocols
+from latentvideo.training.trainer import train
+
+
+def test_registry_discovers_the_protocols_declared_by_their_modules():
+    specs = registered_protocols()
+    assert {"best_of_n", "factor_analysis", "latent_interpolation", "content_swap"} <= set(specs)
+    assert specs["latent_interpolation"].requires == ("interpolate_initial_state",)
+    with pytest.raises(ValueError, match="unknown evaluation protocol 'best_of_m'"):
+        protocol("best_of_m")
+
+
+@pytest.fixture(scope="module")
+def srvp_run(tmp_path_factory, digits, repo):
+    """A two-step SRVP (narrow) and the smoke config, shared by the variant tests."""
+    cfg = config.load(repo / "config" / "config.yaml", "smoke")
+    settings = config.experiment_settings(cfg, "srvp-smmnist_deterministic")
+    settings["hyperparameters"]["nf"] = 16
+    settings["dataset"]["train_length"] = 6
+    settings["training"].update({"steps": 2, "batch_size": 2, "lr_decay_steps": 1, "checkpoint_every": 2,
+                                 "val_every": 2})
+    out = tmp_path_factory.mktemp("srvp")
+    ckpt = train(settings, 0, digits, out / "run", device="cpu", progress=False)
+    return cfg, ckpt, out
+
+
+def _testset(cfg, digits, out, dataset):
+    path = out / f"test-{dataset}"
+    if not path.exists():
+        build_test_set(dataset, cfg["datasets"][dataset], digits, 4, path)
+    return path
+
+
+def _job(cfg, variant):
+    job = config.evaluation_job(cfg, "srvp-smmnist_deterministic", variant)
+    job["evaluation"] = {"test_videos": 4, "samples": 2, "batch_size": 4, "saved_videos": 2}
+    return job
+
+
+def test_test_time_euler_step_variant_keeps_intermediate_frames(srvp_run, digits, tmp_path):
+    cfg, ckpt, out = srvp_run
+    testset = _testset(cfg, digits, out, "smmnist_deterministic")
+    evaluate_model(ckpt, "srvp-smmnist_deterministic", testset, _job(cfg, "dt_1_2_frames"), tmp_path / "e",
+                   device="cpu")
+    metrics = pd.read_csv(tmp_path / "e" / "metrics.csv")
+    assert set(metrics["evaluation"]) == {"dt_1_2_frames"}
+    with np.load(tmp_path / "e" / "samples.npz") as z:
+        assert int(z["substeps"]) == 2 and z["intermediate"].shape == (2, 190, 64, 64, 1)  # 95 frames x 2
+
+
+def test_interpolation_variant_reads_its_own_test_set(srvp_run, digits, tmp_path):
+    cfg, ckpt, out = srvp_run
+    job = _job(cfg, "interpolation")
+    assert job["dataset"] == "smmnist_deterministic_one_digit" and job["protocol"]["protocol"] == "latent_interpolation"
+    testset = _testset(cfg, digits, out, job["dataset"])
+    evaluate_model(ckpt, "srvp-smmnist_deterministic", testset, job, tmp_path / "i", device="cpu")
+    metrics = pd.read_csv(tmp_path / "i" / "metrics.csv")
+    assert set(metrics["metric"]) == {"reconstruction_psnr"} and set(metrics["dataset"]) == {job["dataset"]}
+    assert (metrics.loc[metrics["t"] == "mean", "n"] == 4).all()  # both ends of two pairs
+    with np.load(tmp_path / "i" / "samples.npz") as z:
+        assert z["trajectories"].shape == (2, 6, 15, 64, 64, 1) and z["source"].shape == (2, 15, 64, 64, 1)
+
+
+def test_content_swap_variant(srvp_run, digits, tmp_path):
+    cfg, ckpt, out = srvp_run
+    testset = _testset(cfg, digits, out, "smmnist_deterministic")
+    evaluate_model(ckpt, "srvp-smmnist_deterministic", testset, _job(cfg, "content_swap"), tmp_path / "s",
+                   device="cpu")
+    assert set(pd.read_csv(tmp_path / "s" / "metrics.csv")["metric"]) == {"self_swap_psnr"}
+    with np.load(tmp_path / "s" / "samples.npz") as z:
+        assert z["swapped"].shape == z["dynamics"].shape == (2, 100, 64, 64, 1) and int(z["cond_frames"]) == 5

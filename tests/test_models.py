@@ -7,6 +7,7 @@ import torch
 
 from latentvideo.models import build_model
 from latentvideo.models.srvp import SRVPLoss, SRVPOutput
+from latentvideo.models.gaussian import kl_divergence
 from latentvideo.models.svg import SVGLoss
 
 
@@ -17,6 +18,7 @@ def _seed():
 
 
 SRVP_PARAMETERS = 10_678_284  # the official SRVP at SM-MNIST settings (benchmarks/bench_srvp_vs_official.py)
+SVG_LP_PARAMETERS = 12_614_057  # edenton/svg's dcgan_64 + lstm modules at SM-MNIST settings (bench_svg_vs_official.py)
 
 
 def small_video(t=6, b=2):
@@ -165,3 +167,56 @@ def test_registry_discovers_models_declared_by_their_modules():
     assert "learned_prior" not in hyperparameter_names("svg_fp")  # fixed by the name
     assert registered_models()["svg_fp"].fixed == {"learned_prior": False}
     assert build_model("svg_fp", {}).prior is None
+
+
+def _official_svg_loss(model, x):
+    """edenton/svg's train(): the encoder called once per frame and step (BatchNorm over that frame's batch)."""
+    c = model.config
+    t, b = x.shape[:2]
+    s_pred, s_post, s_prior = model._states(b, x)
+    mse, kl = 0, 0
+    for i in range(1, t):
+        enc = model.encoder(x[i - 1])
+        h_target = model.encoder(x[i]).code
+        if i < c.n_past:
+            skip = enc.skips
+        q, s_post = model.posterior(h_target, s_post)
+        p, s_prior = model.prior(enc.code, s_prior)
+        h_pred, s_pred = model.predictor(torch.cat([enc.code, q.rsample()], 1), s_pred)
+        mse = mse + torch.nn.functional.mse_loss(model.decoder(h_pred, skip), x[i])
+        kl = kl + kl_divergence(q, p).sum() / b
+    return mse + c.beta * kl
+
+
+def test_svg_training_loss_and_batchnorm_statistics_match_the_per_frame_official_loop():
+    torch.manual_seed(0)
+    ours, official = build_model("svg_lp", {"nf": 16}), build_model("svg_lp", {"nf": 16})
+    official.load_state_dict(ours.state_dict())
+    x = torch.rand(7, 4, 1, 64, 64)
+    torch.manual_seed(1)
+    loss = ours.loss(x).total
+    torch.manual_seed(1)
+    reference = _official_svg_loss(official, x)
+    assert torch.allclose(loss, reference, rtol=1e-5), (float(loss), float(reference))
+    loss.backward()
+    reference.backward()
+    for (name, a), b in zip(ours.named_parameters(), official.parameters()):
+        assert torch.allclose(a.grad, b.grad, rtol=1e-3, atol=1e-6), name
+    for (name, a), b in zip(ours.named_buffers(), official.buffers()):
+        assert torch.allclose(a.float(), b.float(), rtol=1e-5, atol=1e-6), name  # running stats, update counts
+    # one batched BatchNorm over all T*B frames would differ: per-step statistics are what the original uses
+    pooled = build_model("svg_lp", {"nf": 16})
+    pooled.load_state_dict(official.state_dict())
+    codes = pooled.encoder(x.flatten(0, 1)).code.view(7, 4, -1)
+    assert not torch.allclose(codes, ours.encode(x)[0], atol=1e-3)
+
+
+def test_svg_initialises_every_layer_the_official_init_weights_touches():
+    torch.manual_seed(0)
+    model = build_model("svg_lp", {})
+    for module in (model.predictor, model.posterior, model.prior):
+        for layer in module.modules():
+            if isinstance(layer, torch.nn.Linear):
+                weight, bias = layer.weight.detach(), layer.bias.detach()
+                assert abs(float(weight.std()) - 0.02) < 0.003 and float(bias.abs().max()) == 0
+    assert sum(p.numel() for p in model.parameters()) == SVG_LP_PARAMETERS

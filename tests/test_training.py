@@ -321,7 +321,9 @@ def test_kill_during_save_leaves_two_verifiable_generations(tmp_path):
 
     last = tmp_path / "checkpoints" / "last.pt"
     mid_save = 0
-    for delay in (1.5, 1.8, 2.1, 2.4):
+    for attempt, delay in enumerate([1.5, 1.8, 2.1, 2.4] * 3):
+        if attempt >= 4 and mid_save:  # four kills, at least one inside a save (more tries on a loaded machine)
+            break
         proc = subprocess.Popen([sys.executable, "-c", SAVE_FOREVER, str(last)], stdout=subprocess.PIPE, text=True,
                                 env=tool_env())
         assert proc.stdout.readline()  # at least one complete save

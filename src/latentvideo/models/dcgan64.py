@@ -18,7 +18,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from collections.abc import Sequence
+
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 LEAK = 0.2
@@ -43,8 +46,48 @@ class EncodedFrames(NamedTuple):
     skips: list[torch.Tensor]
 
 
+def per_step_batch_norm(bn: nn.BatchNorm2d, x: torch.Tensor, steps: int, running_updates: Sequence[int]) -> torch.Tensor:
+    """BatchNorm in training mode as if it were called once per time step: ``x (steps * B, C, H, W)``, time-major.
+
+    Each step's B frames are normalised with their own mean and (biased) variance, in one batched call; the
+    running statistics then take one momentum update per entry of ``running_updates`` (time indices, in the
+    order a per-frame loop would have called the layer), with that step's mean and unbiased variance.
+    """
+    n, c = x.shape[:2]
+    b = n // steps
+    grouped = x.view(steps, b, c, *x.shape[2:]).transpose(0, 1).reshape(b, steps * c, *x.shape[2:])
+    out = F.batch_norm(grouped, None, None, bn.weight.repeat(steps) if bn.affine else None,
+                       bn.bias.repeat(steps) if bn.affine else None, True, 0.0, bn.eps)
+    out = out.view(b, steps, c, *x.shape[2:]).transpose(0, 1).reshape(x.shape)
+    if bn.track_running_stats:
+        with torch.no_grad():
+            frames = x.detach().view(steps, b, c, -1)
+            mean = frames.mean(dim=(1, 3))  # (steps, C)
+            var = frames.var(dim=(1, 3), unbiased=True) if b * frames.shape[-1] > 1 else torch.zeros_like(mean)
+            m = bn.momentum
+            for t in running_updates:
+                bn.running_mean.mul_(1 - m).add_(mean[t], alpha=m)
+                bn.running_var.mul_(1 - m).add_(var[t], alpha=m)
+            bn.num_batches_tracked.add_(len(running_updates))
+    return out
+
+
+def _apply(block: nn.Sequential, h: torch.Tensor, steps: int | None, running_updates: Sequence[int]) -> torch.Tensor:
+    for layer in block:
+        if steps is not None and isinstance(layer, nn.BatchNorm2d) and layer.training:
+            h = per_step_batch_norm(layer, h, steps, running_updates)
+        else:
+            h = layer(h)
+    return h
+
+
 class DCGANEncoder(nn.Module):
-    """Frames ``(N, C, 64, 64)`` -> codes ``(N, out_dim)``."""
+    """Frames ``(N, C, 64, 64)`` -> codes ``(N, out_dim)``.
+
+    ``forward(x, steps=T, running_updates=...)`` treats ``x`` as T time steps of N / T frames each (time-major)
+    and, in training mode, normalises every BatchNorm over each step's frames only, as a loop calling the
+    encoder once per time step does (SVG's training loop); see :func:`per_step_batch_norm`.
+    """
 
     def __init__(self, channels: int, out_dim: int, nf: int = 64, bias: bool = True, first_batch_norm: bool = True):
         super().__init__()
@@ -61,13 +104,13 @@ class DCGANEncoder(nn.Module):
         self.last = _block(nn.Conv2d(nf * 8, out_dim, 4, 1, 0, bias=bias), out_dim, True, nn.Tanh())
         self.out_dim = out_dim
 
-    def forward(self, x: torch.Tensor) -> EncodedFrames:
+    def forward(self, x: torch.Tensor, steps: int | None = None, running_updates: Sequence[int] = ()) -> EncodedFrames:
         skips = []
         h = x
         for layer in self.down:
-            h = layer(h)
+            h = _apply(layer, h, steps, running_updates)
             skips.append(h)
-        code = self.last(h).view(x.shape[0], self.out_dim)
+        code = _apply(self.last, h, steps, running_updates).view(x.shape[0], self.out_dim)
         return EncodedFrames(code, skips[::-1])
 
 

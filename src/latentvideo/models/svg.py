@@ -39,6 +39,19 @@ class SVGConfig:
     learned_prior: bool = True  # True: SVG-LP; False: SVG-FP
 
 
+def official_running_updates(steps: int) -> list[int]:
+    """The order in which edenton/svg's training loop calls the encoder on the frames of a sequence:
+    ``encoder(x[i-1])`` then ``encoder(x[i])`` for i = 1 .. T-1, i.e. 0, 1, 1, 2, 2, ..., T-2, T-1."""
+    return [j for i in range(1, steps) for j in (i - 1, i)]
+
+
+def init_linear_weights(module: nn.Module, std: float = 0.02) -> None:
+    """N(0, std) weights and zero bias for Linear layers (edenton/svg ``utils.init_weights``)."""
+    if isinstance(module, nn.Linear):
+        nn.init.normal_(module.weight, 0.0, std)
+        nn.init.zeros_(module.bias)
+
+
 class SVGLoss(NamedTuple):
     """total = mse + beta * kl. mse: per-pixel mean squared error summed over predicted steps;
     kl: KL(q || p) summed over dimensions and steps, divided by the batch size (nats)."""
@@ -60,13 +73,27 @@ class SVG(AdamStep, nn.Module):
         self.predictor = DeterministicLSTM(c.g_dim + c.z_dim, c.g_dim, c.rnn_size, c.predictor_layers)
         self.posterior = GaussianLSTM(c.g_dim, c.z_dim, c.rnn_size, c.posterior_layers)
         self.prior = GaussianLSTM(c.g_dim, c.z_dim, c.rnn_size, c.prior_layers) if c.learned_prior else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """``utils.init_weights`` of edenton/svg, applied to every module it touches: convolutions and Linear
+        layers (the LSTM modules' embeddings and heads included) N(0, 0.02) with zero bias, BatchNorm N(1, 0.02)
+        weights; the LSTM cells keep PyTorch's default (their class name matches neither)."""
         self.encoder.apply(init_dcgan_weights)
         self.decoder.apply(init_dcgan_weights)
+        for module in (self.predictor, self.posterior, self.prior):
+            if module is not None:
+                module.apply(init_linear_weights)
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        """``x: (T, B, C, H, W)`` -> codes ``(T, B, g_dim)`` and skips ``[(T, B, ...)]``."""
+        """``x: (T, B, C, H, W)`` -> codes ``(T, B, g_dim)`` and skips ``[(T, B, ...)]``.
+
+        In training mode every BatchNorm normalises each time step's B frames on their own and its running
+        statistics take the updates of the official loop, which encodes frame t-1 and frame t at every step t
+        (so frames 1..T-2 twice): the official training loss, computed with one batched convolution per layer.
+        """
         t, b = x.shape[:2]
-        enc = self.encoder(x.reshape(t * b, *x.shape[2:]))
+        enc = self.encoder(x.reshape(t * b, *x.shape[2:]), steps=t, running_updates=official_running_updates(t))
         return enc.code.view(t, b, -1), [s.view(t, b, *s.shape[1:]) for s in enc.skips]
 
     def _states(self, batch: int, ref: torch.Tensor):

@@ -80,3 +80,47 @@ def test_content_swap_variant(srvp_run, digits, tmp_path):
     assert set(pd.read_csv(tmp_path / "s" / "metrics.csv")["metric"]) == {"self_swap_psnr"}
     with np.load(tmp_path / "s" / "samples.npz") as z:
         assert z["swapped"].shape == z["dynamics"].shape == (2, 100, 64, 64, 1) and int(z["cond_frames"]) == 5
+
+
+def test_trajectory_distribution_ground_truth_and_estimator(digits, repo, tmp_path):
+    """The generator's continuations start from the stored trajectory, and the centre of mass of the rendered
+    digit moves exactly as its drawn position (so the two sides of Fig. 4 measure the same thing)."""
+    import torch
+
+    from latentvideo.data.shards import read_manifest, read_videos, to_model_layout
+    from latentvideo.evaluation import trajectory_distribution as td
+
+    cfg = config.load(repo / "config" / "config.yaml", "smoke")
+    dataset = cfg["datasets"]["smmnist_nonuniform"]
+    testset = tmp_path / "test"
+    build_test_set("smmnist_nonuniform", dataset, digits, 6, testset)
+    stored = np.load(testset / read_manifest(testset)["extras"]["trajectories"]["file"])[:, 0]
+    videos = read_videos(testset)
+    com = td.centre_of_mass(torch.from_numpy(to_model_layout(videos))).numpy()  # (T, N, 2)
+    assert np.allclose(np.diff(com, axis=0), np.diff(stored[:, :, :2], axis=1).transpose(1, 0, 2), atol=1e-3)
+    for video in range(6):
+        paths, collision = td.true_continuations(dataset, video, stored[video], 5, 20, 30)
+        assert paths.shape == (30, 21, 2) and np.all(paths[:, 0] == stored[video, 4, :2])
+        if collision == 0:  # no bounce in the true future: the generator's continuations are all the same
+            assert (paths == paths[:1]).all()
+    with pytest.raises(ValueError, match="differs from the stored one"):
+        td.true_continuations({**dataset, "test_seed": 7}, 0, stored[0], 5, 20, 2)
+
+
+def test_trajectory_distribution_protocol_writes_histograms(digits, repo, tmp_path):
+    cfg = config.load(repo / "config" / "config.yaml", "smoke")
+    settings = config.experiment_settings(cfg, "svg_lp-smmnist_nonuniform")
+    settings["hyperparameters"]["nf"] = 16
+    settings["training"].update({"steps": 2, "batch_size": 2, "checkpoint_every": 2, "val_every": 2})
+    ckpt = train(settings, 0, digits, tmp_path / "run", device="cpu", progress=False)
+    testset = tmp_path / "test"
+    build_test_set("smmnist_nonuniform", cfg["datasets"]["smmnist_nonuniform"], digits, 4, testset)
+    job = config.evaluation_job(cfg, "svg_lp-smmnist_nonuniform", "trajectories")
+    job["evaluation"] = {"test_videos": 4, "samples": 2, "batch_size": 4, "saved_videos": 2}
+    job["variant_settings"]["samples"] = 5
+    evaluate_model(ckpt, "svg_lp-smmnist_nonuniform", testset, job, tmp_path / "e", device="cpu")
+    metrics = pd.read_csv(tmp_path / "e" / "metrics.csv")
+    assert set(metrics["metric"]) == {"delta_tv"} and metrics["value"].between(0, 1).all()
+    with np.load(tmp_path / "e" / "samples.npz") as z:
+        assert z["generated"].shape == z["truth"].shape == (2, 20, 17, 17)
+        assert np.allclose(z["truth"].sum((2, 3)), 1) and int(z["max_delta"]) == 8

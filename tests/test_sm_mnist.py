@@ -122,3 +122,22 @@ def test_training_stream_depends_only_on_seed_and_step():
     assert full[0].shape == (3, 15, 64, 64, 1)
     other = DigitVideoSteps(pool, SPEC_S, 3, 15, seed=8, start=0, stop=5)
     assert not np.array_equal(full[0].numpy(), other[0].numpy())
+
+
+def test_non_uniform_velocities_follow_their_weights_and_bounce_away_from_the_wall():
+    """SVG supplementary Fig. 3: components drawn with the given weights; at a bounce, directions into the
+    wall get zero probability and the rest are renormalised."""
+    from latentvideo.data.sm_mnist import MovingMNISTSpec, draw_component, trajectory
+
+    weights = (5, 4, 3, 2, 1, 2, 3, 4, 5)
+    spec = MovingMNISTSpec(num_digits=1, velocity_weights=weights)
+    rng = np.random.default_rng(0)
+    draws = np.array([draw_component(spec, rng) for _ in range(29_000)])
+    freq = np.array([(draws == v).mean() for v in range(-4, 5)])
+    assert np.allclose(freq, np.array(weights) / sum(weights), atol=0.01)
+    away = np.array([draw_component(spec, rng, sign=1) for _ in range(5000)])
+    assert away.min() >= 0 and abs((away == 0).mean() - 1 / 15) < 0.02  # weights 1, 2, 3, 4, 5 renormalised
+    traj = trajectory(200, 28, spec, rng)
+    assert traj[:, :2].min() >= 0 and traj[:, :2].max() <= 36
+    with pytest.raises(ValueError, match="velocity_weights needs 9"):
+        MovingMNISTSpec(velocity_weights=(1, 2))

@@ -43,11 +43,11 @@ def test_paper_budget_dry_run_lists_every_job_quickly(tmp_path):
     out = run(["snakemake", "-n", "--config", "budget=paper"], checkout)
     elapsed = time.perf_counter() - start
     counts = job_counts(out.stdout)
-    # 15 experiments (SRVP: residual, GRU, MLP, w/o z, Δt/2; SVG-LP, SVG-FP; four Whitney & Fergus models);
-    # 14 standard evaluations (the Δt/2 model is read by the Δt table only) + 2 models x 5 test-time Δt + the
-    # Fig. 10 frame-rate run
-    assert counts == {"acquire_mnist": 1, "prepare_digits": 1, "make_testset": 3, "train": 15, "evaluate": 25,
-                      "baseline": 4, "render_figure": 8, "render_table": 3, "all": 1,
+    # 16 experiments (SRVP: residual, GRU, MLP, w/o z, Δt/2; SVG-LP, SVG-FP, SVG-LP on non-uniform velocities;
+    # four Whitney & Fergus models); 14 standard evaluations + 2 models x 5 test-time Δt + the Fig. 9, 10, 11
+    # runs + SVG's trajectory distributions; 5 test sets (two SM-MNIST, one-digit, non-uniform, colour MNIST)
+    assert counts == {"acquire_mnist": 1, "prepare_digits": 1, "make_testset": 5, "train": 16, "evaluate": 28,
+                      "baseline": 4, "render_figure": 11, "render_table": 3, "all": 1,
                       "acquire_raw": 1, "preprocess_raw": 1}  # the 5th Ave substitute is on by default
     assert "--budget paper" in out.stdout or "budget=paper" in out.stdout
     for experiment in ("srvp_gru-smmnist_deterministic", "srvp_mlp-smmnist_stochastic", "srvp_noz-smmnist_deterministic",
@@ -55,7 +55,9 @@ def test_paper_budget_dry_run_lists_every_job_quickly(tmp_path):
         assert f"results/runs/{experiment}/seed0/model.pt" in out.stdout
     for variant in ("dt_1", "dt_1_2", "dt_1_3", "dt_1_4", "dt_1_5"):
         assert f"results/eval/srvp_dt2-smmnist_stochastic/{variant}/seed0/metrics.csv" in out.stdout
-    for output in ("results/tables/srvp2020_table_dt_smmnist.md", "results/figures/srvp2020_fig10_frame_rate.pdf"):
+    for output in ("results/tables/srvp2020_table_dt_smmnist.md", "results/figures/srvp2020_fig10_frame_rate.pdf",
+                   "results/figures/srvp2020_fig9_interpolation.pdf", "results/figures/srvp2020_fig11_content_swap.pdf",
+                   "results/figures/denton2018_supp_fig4_trajectories.pdf"):
         assert output in out.stdout
     assert elapsed < 10, f"dry run took {elapsed:.1f} s"
 

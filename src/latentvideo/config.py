@@ -344,6 +344,10 @@ def _check_references(cfg: Mapping[str, Any]) -> None:
                 problems.append(f"experiments.{name}: the model has {hyper['channels']} channel(s), dataset "
                                 f"{exp['dataset']} has {want}")
     for name, ds in cfg["datasets"].items():
+        weights = ds.get("velocity_weights")
+        if weights is not None and (len(weights) != 2 * ds["max_speed"] + 1 or sum(weights) <= 0):
+            problems.append(f"datasets.{name}.velocity_weights: needs {2 * ds['max_speed'] + 1} weights (one per "
+                            f"integer in [-{ds['max_speed']}, {ds['max_speed']}]), not all zero; got {weights}")
         if "cond_frames" in ds and "test_length" in ds and ds["cond_frames"] >= ds["test_length"]:
             problems.append(f"datasets.{name}.cond_frames: {ds['cond_frames']} must be below test_length "
                             f"({ds['test_length']}), or no frame is left to predict")

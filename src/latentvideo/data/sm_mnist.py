@@ -22,10 +22,22 @@ EPS = 1e-8
 
 @dataclass(frozen=True)
 class MovingMNISTSpec:
+    """``velocity_weights``: None (SRVP's uniform draw over the integers in [-max_speed, max_speed]) or one
+    weight per integer value from -max_speed to max_speed (SVG supplementary Fig. 3's non-uniform
+    distribution): each component is drawn with those probabilities at the start, and at a bounce from the
+    same weights with the directions that point into the wall set to zero and the rest renormalised."""
+
     frame_size: int = 64
     num_digits: int = 2
     max_speed: int = 4
     deterministic: bool = False
+    velocity_weights: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.velocity_weights is not None and (len(self.velocity_weights) != 2 * self.max_speed + 1
+                                                  or min(self.velocity_weights) < 0 or sum(self.velocity_weights) <= 0):
+            raise ValueError(f"velocity_weights needs {2 * self.max_speed + 1} non-negative weights (one per "
+                             f"integer in [-{self.max_speed}, {self.max_speed}]), not all zero")
 
     def sequence(self, digits: list[np.ndarray], seq_len: int, rng: np.random.Generator):
         """One video ``(T, H, W, 1)`` uint8 and its trajectories ``(num_digits, T, 4)`` (see :func:`make_sequence`)."""
@@ -72,7 +84,10 @@ def _resolve_collisions(sx, sy, dx, dy, x_max, y_max, spec: MovingMNISTSpec, rng
             if cx is None:  # numerically impossible for a step that started inside the frame
                 raise RuntimeError(f"no wall intersection for position ({sx}, {sy}) velocity ({dx}, {dy})")
         remaining = (sx - cx) / dx if dx != 0 else (sy - cy) / dy  # fraction of the step left after the wall
-        if not spec.deterministic:
+        if not spec.deterministic and spec.velocity_weights is not None:
+            dx = draw_component(spec, rng, 1 if hit["left"] else -1 if hit["right"] else 0)
+            dy = draw_component(spec, rng, 1 if hit["top"] else -1 if hit["bottom"] else 0)
+        elif not spec.deterministic:
             dx = int(rng.integers(-spec.max_speed, spec.max_speed + 1))
             dy = int(rng.integers(-spec.max_speed, spec.max_speed + 1))
         if hit["left"]:
@@ -88,23 +103,52 @@ def _resolve_collisions(sx, sy, dx, dy, x_max, y_max, spec: MovingMNISTSpec, rng
     return sx, sy, dx, dy
 
 
+def draw_component(spec: MovingMNISTSpec, rng: np.random.Generator, sign: int = 0) -> int:
+    """One velocity component from ``spec.velocity_weights``; ``sign`` +1 / -1 keeps only values >= 0 / <= 0
+    (a bounce off the wall behind), renormalised."""
+    values = np.arange(-spec.max_speed, spec.max_speed + 1)
+    weights = np.asarray(spec.velocity_weights, dtype=np.float64)
+    if sign:
+        weights = np.where(values * sign >= 0, weights, 0.0)
+    if weights.sum() <= 0:  # only invalid directions carry weight: stay still along this axis
+        return 0
+    return int(rng.choice(values, p=weights / weights.sum()))
+
+
+def initial_state(digit_size: int, spec: MovingMNISTSpec, rng: np.random.Generator) -> tuple[float, float, int, int]:
+    """Start of one digit's trajectory: (row, column, d_row, d_column), the position an integer."""
+    lim = spec.frame_size - digit_size
+    sx = float(rng.integers(0, lim + 1))
+    sy = float(rng.integers(0, lim + 1))
+    if spec.velocity_weights is None:
+        dx = int(rng.integers(-spec.max_speed, spec.max_speed + 1))
+        dy = int(rng.integers(-spec.max_speed, spec.max_speed + 1))
+    else:
+        dx, dy = draw_component(spec, rng), draw_component(spec, rng)
+    return sx, sy, dx, dy
+
+
+def advance(state: tuple[float, float, int, int], steps: int, digit_size: int, spec: MovingMNISTSpec,
+            rng: np.random.Generator) -> tuple[np.ndarray, tuple[float, float, int, int]]:
+    """``steps`` frames from ``state`` (the exact, unrounded position before the first of them): the int64
+    ``(steps, 4)`` rows of :func:`trajectory` and the state after the last frame."""
+    lim = spec.frame_size - digit_size
+    sx, sy, dx, dy = state
+    out = np.empty((steps, 4), dtype=np.int64)
+    for t in range(steps):
+        sx, sy, dx, dy = _resolve_collisions(sx, sy, dx, dy, lim, lim, spec, rng)
+        out[t] = (int(round(sx)), int(round(sy)), dx, dy)
+        sx += dx
+        sy += dy
+    return out, (sx, sy, dx, dy)
+
+
 def trajectory(seq_len: int, digit_size: int, spec: MovingMNISTSpec, rng: np.random.Generator) -> np.ndarray:
     """Integer top-left positions ``(seq_len, 2)`` (row, column) and velocities ``(seq_len, 2)`` of one digit.
 
     Returns an int64 array ``(seq_len, 4)``: row, column, d_row, d_column at each frame.
     """
-    lim = spec.frame_size - digit_size
-    sx = float(rng.integers(0, lim + 1))
-    sy = float(rng.integers(0, lim + 1))
-    dx = int(rng.integers(-spec.max_speed, spec.max_speed + 1))
-    dy = int(rng.integers(-spec.max_speed, spec.max_speed + 1))
-    out = np.empty((seq_len, 4), dtype=np.int64)
-    for t in range(seq_len):
-        sx, sy, dx, dy = _resolve_collisions(sx, sy, dx, dy, lim, lim, spec, rng)
-        out[t] = (int(round(sx)), int(round(sy)), dx, dy)
-        sx += dx
-        sy += dy
-    return out
+    return advance(initial_state(digit_size, spec, rng), seq_len, digit_size, spec, rng)[0]
 
 
 def render(digits: list[np.ndarray], trajectories: list[np.ndarray], frame_size: int) -> np.ndarray:

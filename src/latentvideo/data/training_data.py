@@ -50,8 +50,10 @@ class TrainingData(NamedTuple):
 def digit_spec(dataset: Mapping[str, Any]) -> MovingMNISTSpec | ColorMovingMNISTSpec:
     """The generator of a digit dataset (``kind`` sm_mnist or color_mnist) from its config entry."""
     if dataset["kind"] == "sm_mnist":
+        weights = dataset.get("velocity_weights")
         return MovingMNISTSpec(frame_size=dataset["frame_size"], num_digits=dataset["num_digits"],
-                               max_speed=dataset["max_speed"], deterministic=dataset["deterministic"])
+                               max_speed=dataset["max_speed"], deterministic=dataset["deterministic"],
+                               velocity_weights=tuple(weights) if weights is not None else None)
     if dataset["kind"] == "color_mnist":
         return ColorMovingMNISTSpec(frame_size=dataset["frame_size"], num_digits=dataset["num_digits"],
                                     step_length=dataset["step_length"])

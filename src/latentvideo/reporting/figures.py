@@ -189,3 +189,42 @@ def content_swap_grid(arrays: dict[str, np.ndarray], pair: int, title: str, max_
         ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=7)
     fig.suptitle(textwrap.fill(title, 12 * max_frames + 20), fontsize=7)
     return fig
+
+
+def trajectory_histograms(arrays: dict[str, np.ndarray], videos: list[int], label: str, title: str,
+                          max_future: int = 12) -> plt.Figure:
+    """SVG supp. Fig. 4: per predicted frame, the (Δx, Δy) distribution of the digit, ``label`` above the
+    ground truth, for each of ``videos``; the conditioning trajectory on the left, the true collision marked.
+    Each panel spans Δx (horizontal) and Δy (vertical) in [-R, R] pixels, scaled to its own maximum.
+
+    ``arrays``: ``generated`` / ``truth`` ``(V, T, 2R+1, 2R+1)``, ``cond`` uint8 ``(V, Tc, H, W, C)``,
+    ``collision (V,)``, ``max_delta``.
+    """
+    r = int(arrays["max_delta"])
+    steps = min(max_future, arrays["truth"].shape[1])
+    fig, axes = plt.subplots(2 * len(videos), steps + 1, figsize=((steps + 1) * 0.8, 2 * len(videos) * 0.85 + 0.8),
+                             squeeze=False)
+    for i, v in enumerate(videos):
+        for j, (name, key) in enumerate(((label, "generated"), ("ground truth", "truth"))):
+            row = axes[2 * i + j]
+            if j == 0:
+                row[0].imshow(trajectory_image(arrays["cond"][v]), cmap="gray", vmin=0, vmax=1)
+            else:
+                row[0].axis("off")
+            row[1].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=7, labelpad=48)
+            for t in range(steps):
+                ax = row[t + 1]
+                panel = arrays[key][v, t]
+                ax.imshow(panel, cmap="magma", vmin=0, vmax=max(float(panel.max()), 1e-9),
+                          extent=(-r - 0.5, r + 0.5, r + 0.5, -r - 0.5))
+                if int(arrays["collision"][v]) == t + 1:
+                    for side in ax.spines.values():
+                        side.set_color("tab:green")
+                        side.set_linewidth(2)
+                if i == 0 and j == 0:
+                    ax.set_title(f"t+{t + 1}", fontsize=6)
+            for ax in row:
+                ax.set_xticks([])
+                ax.set_yticks([])
+    fig.suptitle(textwrap.fill(title, 14 * (steps + 1) + 20), fontsize=7)
+    return fig

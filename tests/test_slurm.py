@@ -38,7 +38,7 @@ def test_paper_dry_run_requests_gpus_exactly_for_training_and_evaluation(tmp_pat
     by_rule: dict[str, list[dict[str, str]]] = {}
     for rule, res in jobs:
         by_rule.setdefault(rule, []).append(dict(kv.split("=", 1) for kv in res.split(", ")))
-    assert len(by_rule["train"]) == 9 and len(by_rule["evaluate"]) == 9
+    assert len(by_rule["train"]) == 16 and len(by_rule["evaluate"]) == 28
     cfg = yaml.safe_load((checkout / "config" / "config.yaml").read_text())["budgets"]["paper"]["resources"]
     for rule, resources in by_rule.items():
         if rule == "all":  # no command: runs inside Snakemake, never submitted
@@ -96,11 +96,11 @@ def test_smoke_dag_runs_as_slurm_jobs_with_gpus_and_matches_the_local_run(cluste
     job with a GPU asked for; two targets of the smoke DAG cover them all in half of its jobs."""
     checkout = clean_checkout(tmp_path / "repo")
     targets = ["results/tables/srvp2020_table2.md", "results/figures/whitney2017_fig2_correlation_fifth_ave.pdf"]
-    out = run(["snakemake", "--cores", "all", "--profile", "slurm", "--config", "budget=smoke", *FAST_POLL, *targets],
-              checkout, timeout=1200, env=slurm_env(cluster))
+    out = run(["snakemake", "--cores", "all", "--profile", "slurm", "--config", "budget=smoke", *FAST_POLL, "--",
+               *targets], checkout, timeout=1200, env=slurm_env(cluster))
     log = out.stdout + out.stderr
     submitted = SUBMITTED.findall(log)
-    dry = run(["snakemake", "-n", "--forceall", "--config", "budget=smoke", *targets], checkout)
+    dry = run(["snakemake", "-n", "--forceall", "--config", "budget=smoke", "--", *targets], checkout)
     planned = dry.stdout + dry.stderr
     n_jobs = int(re.search(r"^total\s+(\d+)", planned, flags=re.M).group(1))
     assert len(submitted) == n_jobs, log[-3000:]

@@ -26,6 +26,16 @@ def save(fig: plt.Figure, pdf: str | Path, png: str | Path) -> None:
             fig.savefig(tmp, format=Path(path).suffix[1:], bbox_inches="tight", **kw)
 
 
+def not_run_figure(title: str, reason: str) -> plt.Figure:
+    """A figure whose models the budget did not train: its title and, in place of the plot, why and how to
+    get it (never an empty or silently missing file)."""
+    fig, ax = plt.subplots(figsize=(7, 1.8))
+    ax.axis("off")
+    ax.text(0.5, 0.5, textwrap.fill(reason, 100), ha="center", va="center", fontsize=8, transform=ax.transAxes)
+    fig.suptitle(textwrap.fill(title, 110), fontsize=8)
+    return fig
+
+
 def _strip(frames: np.ndarray) -> np.ndarray:
     """uint8 ``(T, H, W, C)`` -> one image ``(H, T * W)`` (grey) or ``(H, T * W, C)``."""
     strip = np.concatenate(list(frames), axis=1)

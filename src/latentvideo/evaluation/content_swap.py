@@ -17,11 +17,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from latentvideo.atomic import atomic_path
 from latentvideo.data.shards import read_videos, to_model_layout
 from latentvideo.evaluation.frame_prediction import EVAL_SEED, to_uint8
-from latentvideo.evaluation.protocols import EvaluationJob, ProtocolResult, ProtocolSpec
-from latentvideo.evaluation.tidy import metric_rows, to_frame
+from latentvideo.evaluation.protocols import EvaluationJob, ProtocolResult, ProtocolSpec, write_results
+from latentvideo.evaluation.tidy import metric_rows
 from latentvideo.metrics import psnr
 
 
@@ -48,12 +47,8 @@ def run(job: EvaluationJob) -> ProtocolResult:
             kept["swapped"].append(to_uint8(swapped[:, :keep]))
     meta = {**job.meta, "samples": 1, "test_videos": 2 * pairs}
     rows = metric_rows(meta, "self_swap_psnr", np.concatenate(scores), 1)
-    with atomic_path(job.out_dir / "samples.npz") as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez_compressed(fh, cond_frames=np.int64(cond_frames), **{k: np.concatenate(v) for k, v in kept.items()})
-    with atomic_path(job.out_dir / "metrics.csv") as tmp:
-        to_frame(rows).to_csv(tmp, index=False)
-    summary = {r["metric"]: (r["value"], r["ci95"]) for r in rows if r["t"] == "mean"}
+    summary = write_results(job.out_dir, rows, {"cond_frames": np.int64(cond_frames),
+                                                **{k: np.concatenate(v) for k, v in kept.items()}})
     statement = (f"budget {meta['budget']}: {meta['train_steps']} steps x batch {meta['batch_size']}, {pairs} pairs "
                  f"of {meta['dataset']} test videos")
     return ProtocolResult(summary, statement)

@@ -20,11 +20,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from latentvideo.atomic import atomic_path
 from latentvideo.data.shards import read_videos, to_model_layout
 from latentvideo.evaluation.best_of_n import Sampler, best_of_n, frame_metrics
-from latentvideo.evaluation.protocols import EvaluationJob, ProtocolResult, ProtocolSpec
-from latentvideo.evaluation.tidy import metric_rows, to_frame
+from latentvideo.evaluation.protocols import EvaluationJob, ProtocolResult, ProtocolSpec, write_results
+from latentvideo.evaluation.tidy import metric_rows
 
 EVAL_SEED = 1  # SRVP's --test_seed
 
@@ -85,12 +84,7 @@ def run(job: EvaluationJob) -> ProtocolResult:
     arrays = {k: np.concatenate(v) if v else np.empty(0, np.uint8) for k, v in saved.items()}
     if "intermediate" in saved:
         arrays["substeps"] = np.int64(arrays["intermediate"].shape[1] // max(1, arrays["truth"].shape[1]))
-    with atomic_path(job.out_dir / "samples.npz") as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez_compressed(fh, **arrays)
-    with atomic_path(job.out_dir / "metrics.csv") as tmp:
-        to_frame(rows).to_csv(tmp, index=False)
-    summary = {r["metric"]: (r["value"], r["ci95"]) for r in rows if r["t"] == "mean"}
+    summary = write_results(job.out_dir, rows, arrays)
     trained = "" if meta["paper"] == "reference" else f"{meta['train_steps']} steps x batch {meta['batch_size']}, "
     variant = "" if job.variant == "standard" else f", evaluation {job.variant}"
     statement = (f"budget {meta['budget']}: {trained}{len(videos)} test videos, best of {n_samples}, "

@@ -18,11 +18,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from latentvideo.atomic import atomic_path
 from latentvideo.data.shards import read_videos, to_model_layout
 from latentvideo.evaluation.frame_prediction import EVAL_SEED, to_uint8
-from latentvideo.evaluation.protocols import EvaluationJob, ProtocolResult, ProtocolSpec
-from latentvideo.evaluation.tidy import metric_rows, to_frame
+from latentvideo.evaluation.protocols import EvaluationJob, ProtocolResult, ProtocolSpec, write_results
+from latentvideo.evaluation.tidy import metric_rows
 from latentvideo.metrics import psnr
 
 DEFAULT_STEPS = 6
@@ -55,12 +54,8 @@ def run(job: EvaluationJob) -> ProtocolResult:
     per_frame = np.concatenate(scores)  # (2P, T)
     meta = {**job.meta, "samples": 1, "test_videos": 2 * pairs}
     rows = metric_rows(meta, "reconstruction_psnr", per_frame, 1)
-    with atomic_path(job.out_dir / "samples.npz") as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez_compressed(fh, steps=np.int64(steps), **{k: np.concatenate(v) for k, v in kept.items()})
-    with atomic_path(job.out_dir / "metrics.csv") as tmp:
-        to_frame(rows).to_csv(tmp, index=False)
-    summary = {r["metric"]: (r["value"], r["ci95"]) for r in rows if r["t"] == "mean"}
+    summary = write_results(job.out_dir, rows, {"steps": np.int64(steps),
+                                                **{k: np.concatenate(v) for k, v in kept.items()}})
     statement = (f"budget {meta['budget']}: {meta['train_steps']} steps x batch {meta['batch_size']}, {pairs} pairs "
                  f"of {meta['dataset']} test videos, {steps} interpolation steps")
     return ProtocolResult(summary, statement)

@@ -11,14 +11,17 @@ when a protocol is first looked up, not when this package is imported.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
+
+from latentvideo.atomic import atomic_path
+from latentvideo.discovery import declarations
+from latentvideo.evaluation.tidy import to_frame
 
 
 @dataclass(frozen=True)
@@ -82,14 +85,18 @@ def registered_protocols() -> dict[str, ProtocolSpec]:
     """Collect ``PROTOCOLS`` from every module of ``latentvideo.evaluation``; a name declared twice is an error."""
     import latentvideo.evaluation as package
 
-    specs: dict[str, ProtocolSpec] = {}
-    for info in pkgutil.iter_modules(package.__path__):
-        module = importlib.import_module(f"{package.__name__}.{info.name}")
-        for name, spec in getattr(module, "PROTOCOLS", {}).items():
-            if name in specs:
-                raise ValueError(f"evaluation protocol {name!r} is declared twice (second time in {module.__name__})")
-            specs[name] = spec
-    return specs
+    return declarations(package, "PROTOCOLS", "evaluation protocol")
+
+
+def write_results(out_dir: Path, rows: list[dict[str, Any]], arrays: Mapping[str, Any]) -> dict[str, tuple[float, float]]:
+    """A protocol's two files, atomically: ``samples.npz`` (``arrays``, compressed) and the tidy ``metrics.csv``
+    (``rows``); returns the summary ``{metric: (value, ci95)}`` of the ``t = mean`` rows."""
+    with atomic_path(out_dir / "samples.npz") as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez_compressed(fh, **arrays)
+    with atomic_path(out_dir / "metrics.csv") as tmp:
+        to_frame(rows).to_csv(tmp, index=False)
+    return {r["metric"]: (r["value"], r["ci95"]) for r in rows if r["t"] == "mean"}
 
 
 def protocol(name: str) -> ProtocolSpec:

@@ -23,13 +23,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from latentvideo.atomic import atomic_path
 from latentvideo.data import sm_mnist
 from latentvideo.data.shards import read_manifest, read_videos, to_model_layout
 from latentvideo.data.training_data import digit_spec
 from latentvideo.evaluation.frame_prediction import EVAL_SEED, to_uint8
-from latentvideo.evaluation.protocols import EvaluationJob, ProtocolResult, ProtocolSpec
-from latentvideo.evaluation.tidy import metric_rows, to_frame
+from latentvideo.evaluation.protocols import EvaluationJob, ProtocolResult, ProtocolSpec, write_results
+from latentvideo.evaluation.tidy import metric_rows
 
 DIGIT_SIZE = 28
 DEFAULT_SAMPLES = 50
@@ -108,15 +107,9 @@ def run(job: EvaluationJob) -> ProtocolResult:
     meta = {**job.meta, "samples": samples, "test_videos": len(videos)}
     rows = metric_rows(meta, "delta_tv", np.stack(tv), cond_frames + 1)
     keep = job.evaluation["saved_videos"] or len(videos)
-    with atomic_path(job.out_dir / "samples.npz") as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez_compressed(fh, generated=np.stack(generated)[:keep].astype(np.float32),
-                                truth=np.stack(truth)[:keep].astype(np.float32),
-                                cond=np.concatenate(conds)[:keep], collision=np.asarray(collisions[:keep]),
-                                max_delta=np.int64(radius))
-    with atomic_path(job.out_dir / "metrics.csv") as tmp:
-        to_frame(rows).to_csv(tmp, index=False)
-    summary = {r["metric"]: (r["value"], r["ci95"]) for r in rows if r["t"] == "mean"}
+    summary = write_results(job.out_dir, rows, {
+        "generated": np.stack(generated)[:keep].astype(np.float32), "truth": np.stack(truth)[:keep].astype(np.float32),
+        "cond": np.concatenate(conds)[:keep], "collision": np.asarray(collisions[:keep]), "max_delta": np.int64(radius)})
     statement = (f"budget {meta['budget']}: {meta['train_steps']} steps x batch {meta['batch_size']}, {len(videos)} "
                  f"test videos x {samples} samples and {samples} generator continuations each")
     return ProtocolResult(summary, statement)

@@ -6,13 +6,12 @@ Modules are discovered when a model is first looked up, not when this package is
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Mapping
 from typing import Any
 
 from torch import nn
 
+from latentvideo.discovery import declarations
 from latentvideo.models.spec import ModelSpec
 
 
@@ -20,14 +19,7 @@ def registered_models() -> dict[str, ModelSpec]:
     """Collect ``MODELS`` from every module of ``latentvideo.models``; a name declared twice is an error."""
     import latentvideo.models as package
 
-    specs: dict[str, ModelSpec] = {}
-    for info in pkgutil.iter_modules(package.__path__):
-        module = importlib.import_module(f"{package.__name__}.{info.name}")
-        for name, spec in getattr(module, "MODELS", {}).items():
-            if name in specs:
-                raise ValueError(f"model {name!r} is declared twice (second time in {module.__name__})")
-            specs[name] = spec
-    return specs
+    return declarations(package, "MODELS", "model")
 
 
 def model_names() -> list[str]:

@@ -221,34 +221,43 @@ def _evaluation_problems(cfg: Mapping[str, Any], registered: Mapping[str, Any]) 
     for figure in cfg["figures"]:
         for exp_name in selection.declared_experiments(cfg, figure):
             for variant_name in selection.figure_evaluations(cfg, figure):
-                exp, variant = cfg["experiments"][exp_name], cfg["evaluation_variants"].get(variant_name)
-                if variant is None or (exp_name, variant_name) in checked or exp["model"] not in registered:
+                if (exp_name, variant_name) in checked or variant_name not in cfg["evaluation_variants"]:
                     continue
                 checked.add((exp_name, variant_name))
-                chosen = variant.get("protocol", cfg["models"][exp["model"]]["evaluation"]["protocol"])
-                if chosen not in protocols:
-                    continue
-                missing = [m for m in protocols[chosen].requires
-                           if not hasattr(registered[exp["model"]].model_class, m)]
-                if missing:
-                    problems.append(f"figures.{figure}: protocol {chosen} (evaluation variant {variant_name}) needs "
-                                    f"{', '.join(missing)}, which {exp['model']} ({exp_name}) does not have")
-                test = variant.get("dataset")
-                if test in cfg["datasets"] and exp["dataset"] in cfg["datasets"] and (
-                        DATASET_CHANNELS[cfg["datasets"][test]["kind"]]
-                        != DATASET_CHANNELS[cfg["datasets"][exp["dataset"]]["kind"]]):
-                    problems.append(f"evaluation_variants.{variant_name}.dataset: {test} has other channels than "
-                                    f"{exp['dataset']}, which {exp_name} was trained on")
-                extra = set(variant) - set(GENERIC_VARIANT_KEYS) - protocols[chosen].variant_keys
-                if extra:
-                    problems.append(f"evaluation_variants.{variant_name}: {sorted(extra)} mean nothing to protocol "
-                                    f"{chosen} (figure {figure} evaluates {exp_name} with it); it takes "
-                                    f"{sorted(protocols[chosen].variant_keys)}")
-                accepted = set(inspect.signature(registered[exp["model"]].model_class.sample).parameters)
-                unknown = set(variant.get("sample", {})) - accepted
-                if unknown:
-                    problems.append(f"evaluation_variants.{variant_name}.sample: {sorted(unknown)} are not arguments "
-                                    f"of {exp['model']}'s sample() (figure {figure} evaluates {exp_name} with it)")
+                problems += _variant_use_problems(cfg, figure, exp_name, variant_name, protocols, registered)
+    return problems
+
+
+def _variant_use_problems(cfg: Mapping[str, Any], figure: str, exp_name: str, variant_name: str,
+                          protocols: Mapping[str, Any], registered: Mapping[str, Any]) -> list[str]:
+    """Whether figure ``figure`` may evaluate ``exp_name`` with ``variant_name``: the protocol's required model
+    methods and keys, the model's ``sample`` arguments, a test set with the same channels."""
+    exp, variant = cfg["experiments"][exp_name], cfg["evaluation_variants"][variant_name]
+    if exp["model"] not in registered:
+        return []
+    chosen = variant.get("protocol", cfg["models"][exp["model"]]["evaluation"]["protocol"])
+    if chosen not in protocols:
+        return []
+    problems = []
+    missing = [m for m in protocols[chosen].requires if not hasattr(registered[exp["model"]].model_class, m)]
+    if missing:
+        problems.append(f"figures.{figure}: protocol {chosen} (evaluation variant {variant_name}) needs "
+                        f"{', '.join(missing)}, which {exp['model']} ({exp_name}) does not have")
+    test = variant.get("dataset")
+    if test in cfg["datasets"] and exp["dataset"] in cfg["datasets"] and (
+            DATASET_CHANNELS[cfg["datasets"][test]["kind"]] != DATASET_CHANNELS[cfg["datasets"][exp["dataset"]]["kind"]]):
+        problems.append(f"evaluation_variants.{variant_name}.dataset: {test} has other channels than "
+                        f"{exp['dataset']}, which {exp_name} was trained on")
+    extra = set(variant) - set(GENERIC_VARIANT_KEYS) - protocols[chosen].variant_keys
+    if extra:
+        problems.append(f"evaluation_variants.{variant_name}: {sorted(extra)} mean nothing to protocol {chosen} "
+                        f"(figure {figure} evaluates {exp_name} with it); it takes "
+                        f"{sorted(protocols[chosen].variant_keys)}")
+    accepted = set(inspect.signature(registered[exp["model"]].model_class.sample).parameters)
+    unknown = set(variant.get("sample", {})) - accepted
+    if unknown:
+        problems.append(f"evaluation_variants.{variant_name}.sample: {sorted(unknown)} are not arguments of "
+                        f"{exp['model']}'s sample() (figure {figure} evaluates {exp_name} with it)")
     return problems
 
 

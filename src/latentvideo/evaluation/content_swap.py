@@ -19,7 +19,7 @@ import torch
 
 from latentvideo.data.shards import read_videos, to_model_layout
 from latentvideo.evaluation.frame_prediction import EVAL_SEED, to_uint8
-from latentvideo.evaluation.protocols import EvaluationJob, ProtocolResult, ProtocolSpec, write_results
+from latentvideo.evaluation.protocols import EvaluationJob, ProtocolResult, ProtocolSpec, write_results, trained_at
 from latentvideo.evaluation.tidy import metric_rows
 from latentvideo.metrics import psnr
 
@@ -49,7 +49,7 @@ def run(job: EvaluationJob) -> ProtocolResult:
     rows = metric_rows(meta, "self_swap_psnr", np.concatenate(scores), 1)
     summary = write_results(job.out_dir, rows, {"cond_frames": np.int64(cond_frames),
                                                 **{k: np.concatenate(v) for k, v in kept.items()}})
-    statement = (f"budget {meta['budget']}: {meta['train_steps']} steps x batch {meta['batch_size']}, {pairs} pairs "
+    statement = (f"{trained_at(meta)}, {pairs} pairs "
                  f"of {meta['dataset']} test videos")
     return ProtocolResult(summary, statement)
 

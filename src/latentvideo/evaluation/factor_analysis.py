@@ -21,7 +21,7 @@ import torch
 
 from latentvideo.atomic import atomic_path
 from latentvideo.data.shards import to_model_layout
-from latentvideo.evaluation.protocols import EvaluationJob, ProtocolResult, ProtocolSpec
+from latentvideo.evaluation.protocols import EvaluationJob, ProtocolResult, ProtocolSpec, trained_at
 from latentvideo.evaluation.tidy import mean_rows, to_frame
 from latentvideo.data.shards import read_videos
 from latentvideo.metrics.factor_information import (best_random_partition, contiguous_groups,
@@ -118,7 +118,7 @@ def run(job: EvaluationJob) -> ProtocolResult:
     meta = {**job.meta, "test_videos": len(videos), "samples": 1}
     result = analyze(job.model, videos, protocol, evaluation["batch_size"], evaluation["saved_videos"], job.device)
     summary = write_results(result, meta, job.model.config.factor_dim, job.out_dir)
-    statement = (f"budget {meta['budget']}: {meta['train_steps']} steps x batch {meta['batch_size']}, {len(videos)} "
+    statement = (f"{trained_at(meta)}, {len(videos)} "
                  f"test videos ({meta['digit_source']}), MI from {result['info'].n} of {result['pairs']} "
                  "(z_t, z_t+1) pairs"
                  + (f", best of {protocol['mi_partitions']} random partitions" if result["partitioned"] else ""))

@@ -20,7 +20,7 @@ import torch
 
 from latentvideo.data.shards import read_videos, to_model_layout
 from latentvideo.evaluation.frame_prediction import EVAL_SEED, to_uint8
-from latentvideo.evaluation.protocols import EvaluationJob, ProtocolResult, ProtocolSpec, write_results
+from latentvideo.evaluation.protocols import EvaluationJob, ProtocolResult, ProtocolSpec, write_results, trained_at
 from latentvideo.evaluation.tidy import metric_rows
 from latentvideo.metrics import psnr
 
@@ -43,8 +43,7 @@ def run(job: EvaluationJob) -> ProtocolResult:
         result = job.model.interpolate_initial_state(src, tgt, n_frames=x.shape[0], steps=steps)
         ends = torch.cat([result.source_reconstruction, result.target_reconstruction], 1).clamp(0, 1)
         scores.append(psnr(ends.cpu(), torch.cat([src, tgt], 1).cpu()).transpose(0, 1).double().numpy())
-        keep = max(0, min(job.evaluation["saved_videos"] - len(np.concatenate(kept["source"]) if kept["source"]
-                                                              else []), src.shape[1]))
+        keep = max(0, min(job.evaluation["saved_videos"] - sum(len(k) for k in kept["source"]), src.shape[1]))
         if keep:
             kept["source"].append(to_uint8(src[:, :keep]))
             kept["target"].append(to_uint8(tgt[:, :keep]))
@@ -56,7 +55,7 @@ def run(job: EvaluationJob) -> ProtocolResult:
     rows = metric_rows(meta, "reconstruction_psnr", per_frame, 1)
     summary = write_results(job.out_dir, rows, {"steps": np.int64(steps),
                                                 **{k: np.concatenate(v) for k, v in kept.items()}})
-    statement = (f"budget {meta['budget']}: {meta['train_steps']} steps x batch {meta['batch_size']}, {pairs} pairs "
+    statement = (f"{trained_at(meta)}, {pairs} pairs "
                  f"of {meta['dataset']} test videos, {steps} interpolation steps")
     return ProtocolResult(summary, statement)
 

@@ -88,6 +88,11 @@ def registered_protocols() -> dict[str, ProtocolSpec]:
     return declarations(package, "PROTOCOLS", "evaluation protocol")
 
 
+def trained_at(meta: Mapping[str, Any]) -> str:
+    """The start of a protocol's statement: ``budget <b>: <steps> steps x batch <B>`` of the trained model."""
+    return f"budget {meta['budget']}: {meta['train_steps']} steps x batch {meta['batch_size']}"
+
+
 def write_results(out_dir: Path, rows: list[dict[str, Any]], arrays: Mapping[str, Any]) -> dict[str, tuple[float, float]]:
     """A protocol's two files, atomically: ``samples.npz`` (``arrays``, compressed) and the tidy ``metrics.csv``
     (``rows``); returns the summary ``{metric: (value, ci95)}`` of the ``t = mean`` rows."""

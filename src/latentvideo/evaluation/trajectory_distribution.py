@@ -27,7 +27,7 @@ from latentvideo.data import sm_mnist
 from latentvideo.data.shards import read_manifest, read_videos, to_model_layout
 from latentvideo.data.training_data import digit_spec
 from latentvideo.evaluation.frame_prediction import EVAL_SEED, to_uint8
-from latentvideo.evaluation.protocols import EvaluationJob, ProtocolResult, ProtocolSpec, write_results
+from latentvideo.evaluation.protocols import EvaluationJob, ProtocolResult, ProtocolSpec, write_results, trained_at
 from latentvideo.evaluation.tidy import metric_rows
 
 DIGIT_SIZE = 28
@@ -110,7 +110,7 @@ def run(job: EvaluationJob) -> ProtocolResult:
     summary = write_results(job.out_dir, rows, {
         "generated": np.stack(generated)[:keep].astype(np.float32), "truth": np.stack(truth)[:keep].astype(np.float32),
         "cond": np.concatenate(conds)[:keep], "collision": np.asarray(collisions[:keep]), "max_delta": np.int64(radius)})
-    statement = (f"budget {meta['budget']}: {meta['train_steps']} steps x batch {meta['batch_size']}, {len(videos)} "
+    statement = (f"{trained_at(meta)}, {len(videos)} "
                  f"test videos x {samples} samples and {samples} generator continuations each")
     return ProtocolResult(summary, statement)
 

@@ -15,11 +15,6 @@ NOT_IN_PAPER = "—"
 NOT_IN_PAPER_NOTE = "—: the paper reports no number for this cell."
 
 
-def load_metrics(paths: list[str | Path]) -> pd.DataFrame:
-    frames = [pd.read_csv(p, dtype={"t": str, "seed": str}) for p in paths]
-    return pd.concat(frames, ignore_index=True)
-
-
 def _fmt(metric: str, mean: float, ci: float) -> str:
     digits = 2 if metric == "psnr" else 4
     return f"{mean:.{digits}f} ± {ci:.{digits}f}"

@@ -40,6 +40,19 @@ def test_paper_budget_has_the_papers_steps_and_batches(repo):
     assert cfg["budgets"]["paper"]["evaluation"]["samples"] == 100
     assert optimiser_settings(svg).lr_decay_steps == 0  # SVG: constant rate
     assert optimiser_settings(config.experiment_settings(cfg, "srvp-smmnist_stochastic")).lr_decay_steps == 100_000
+    assert optimiser_settings(config.experiment_settings(cfg, "srvp-smmnist_stochastic")).lr == 3e-4
+
+
+def test_a_budget_may_set_its_own_learning_rate_and_says_so(base_config):
+    cfg = copy.deepcopy(base_config)
+    cfg["budget"] = "smoke"
+    cfg["budgets"]["smoke"]["training"]["srvp"] = {"lr": 1e-3}
+    config.validate(cfg)
+    srvp = config.experiment_settings(cfg, "srvp-smmnist_stochastic")
+    assert optimiser_settings(srvp).lr == 1e-3 and srvp["optimizer"]["lr"] == 3e-4
+    assert config.budget_summary(srvp) == "budget=smoke: 3 steps x batch 2, lr 0.001 (model: 0.0003)"
+    svg = config.experiment_settings(cfg, "svg_lp-smmnist_stochastic")
+    assert optimiser_settings(svg).lr == 2e-3 and "lr" not in config.budget_summary(svg)
 
 
 def test_experiments_are_declared_once_and_budgets_override_only_what_differs(repo):
@@ -55,7 +68,7 @@ def test_experiments_are_declared_once_and_budgets_override_only_what_differs(re
         assert "experiments" not in budget.get("training", {}), name
     assert "hyperparameters" not in paper["budgets"]["paper"]  # the papers' widths
     pairs = selection.evaluation_jobs(paper)
-    assert {v for e, v in pairs if e == "srvp_dt2-smmnist_stochastic"} == {"dt_1", "dt_1_2", "dt_1_3", "dt_1_4",
+    assert {v for e, v in pairs if e == "srvp_dt2-smmnist_deterministic"} == {"dt_1", "dt_1_2", "dt_1_3", "dt_1_4",
                                                                            "dt_1_5"}
     job = config.evaluation_job(paper, "srvp-smmnist_stochastic", "dt_1_3")
     assert job["variant_settings"] == {"sample": {"dt": 1 / 3}} and job["protocol"] == {"protocol": "best_of_n"}
@@ -106,7 +119,7 @@ def test_experiments_are_declared_once_and_budgets_override_only_what_differs(re
     (lambda c: c["evaluation_variants"]["interpolation"].update(dataset="color_mnist"),
      "evaluation_variants.interpolation.dataset: color_mnist has other channels than smmnist_deterministic"),
     (lambda c: c["budgets"]["default"].update(hyperparameters={"srvp": {"nf": 0}}),
-     "budgets.default.hyperparameters (srvp-smmnist_stochastic).nf: 0 is less than the minimum of 1"),
+     "budgets.default.hyperparameters (srvp-smmnist_deterministic).nf: 0 is less than the minimum of 1"),
     (lambda c: c["experiments"]["whitney_factored-color_mnist"].update(dataset="smmnist_stochastic"),
      "the model has 3 channel(s), dataset smmnist_stochastic has 1"),
     # issue 11: configs that used to pass validation and then crash, or run away

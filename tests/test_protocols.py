@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import numpy as np
 import pandas as pd
 import pytest
@@ -57,6 +58,21 @@ def test_test_time_euler_step_variant_keeps_intermediate_frames(srvp_run, digits
     assert set(metrics["evaluation"]) == {"dt_1_2_frames"}
     with np.load(tmp_path / "e" / "samples.npz") as z:
         assert int(z["substeps"]) == 2 and z["intermediate"].shape == (2, 190, 64, 64, 1)  # 95 frames x 2
+
+
+def test_budget_predicted_frames_scores_only_the_first_frames(srvp_run, digits, tmp_path):
+    """budgets.<b>.evaluation.predicted_frames: 7 of the 95 predicted frames are predicted, scored and stated."""
+    cfg, ckpt, out = srvp_run
+    testset = _testset(cfg, digits, out, "smmnist_deterministic")
+    job = _job(cfg, "standard")
+    job["evaluation"]["predicted_frames"] = 7
+    evaluate_model(ckpt, "srvp-smmnist_deterministic", testset, job, tmp_path / "p", device="cpu")
+    metrics = pd.read_csv(tmp_path / "p" / "metrics.csv", dtype={"t": str})
+    assert set(metrics["t"]) == {"mean", *map(str, range(6, 13))}
+    with np.load(tmp_path / "p" / "samples.npz") as z:
+        assert z["truth"].shape[1] == z["best_psnr"].shape[1] == 7
+    statement = json.loads((tmp_path / "p" / "eval.json").read_text())["statement"]
+    assert "the first 7 of 95 predicted frames scored" in statement
 
 
 def test_interpolation_variant_reads_its_own_test_set(srvp_run, digits, tmp_path):

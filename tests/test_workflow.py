@@ -51,10 +51,10 @@ def test_paper_budget_dry_run_lists_every_job_quickly(tmp_path):
                       "acquire_raw": 1, "preprocess_raw": 1}  # the 5th Ave substitute is on by default
     assert "--budget paper" in out.stdout or "budget=paper" in out.stdout
     for experiment in ("srvp_gru-smmnist_deterministic", "srvp_mlp-smmnist_stochastic", "srvp_noz-smmnist_deterministic",
-                       "srvp_dt2-smmnist_stochastic", "svg_fp-smmnist_stochastic"):
+                       "srvp_dt2-smmnist_deterministic", "svg_fp-smmnist_stochastic"):
         assert f"results/runs/{experiment}/seed0/model.pt" in out.stdout
     for variant in ("dt_1", "dt_1_2", "dt_1_3", "dt_1_4", "dt_1_5"):
-        assert f"results/eval/srvp_dt2-smmnist_stochastic/{variant}/seed0/metrics.csv" in out.stdout
+        assert f"results/eval/srvp_dt2-smmnist_deterministic/{variant}/seed0/metrics.csv" in out.stdout
     for output in ("results/tables/srvp2020_table_dt_smmnist.md", "results/figures/srvp2020_fig10_frame_rate.pdf",
                    "results/figures/srvp2020_fig9_interpolation.pdf", "results/figures/srvp2020_fig11_content_swap.pdf",
                    "results/figures/denton2018_supp_fig4_trajectories.pdf"):
@@ -151,7 +151,7 @@ def test_smoke_dag_end_to_end_from_a_clean_checkout(smoke_checkout):
     dt_table = pd.read_csv(checkout / "results" / "tables" / "srvp2020_table_dt_smmnist.csv", index_col=0)
     assert list(dt_table.index) == ["Δt = 1", "Δt = 1/2", "Δt = 1/3", "Δt = 1/4", "Δt = 1/5"]
     assert {"SRVP / PSNR", "SRVP - Δt/2 / PSNR"} <= set(dt_table.columns)
-    with np.load(checkout / "results" / "eval" / "srvp-smmnist_stochastic" / "dt_1_2_frames" / "seed0"
+    with np.load(checkout / "results" / "eval" / "srvp-smmnist_deterministic" / "dt_1_2_frames" / "seed0"
                  / "samples.npz") as z:
         assert int(z["substeps"]) == 2 and z["intermediate"].shape[1] == 2 * z["truth"].shape[1]
     metrics = pd.read_csv(checkout / "results" / "eval" / "srvp-smmnist_stochastic" / "standard" / "seed0"

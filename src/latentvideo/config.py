@@ -512,7 +512,8 @@ def job_resources(cfg: Mapping[str, Any], rule: str) -> dict[str, int]:
 def budget_summary(settings: Mapping[str, Any]) -> str:
     """One line stating the training budget a model came from (evaluation prints its own protocol)."""
     t = settings["training"]
-    return f"budget={settings['budget']}: {t['steps']} steps x batch {t['batch_size']}"
+    lr = f", lr {t['lr']:g} (model: {settings['optimizer']['lr']:g})" if "lr" in t else ""
+    return f"budget={settings['budget']}: {t['steps']} steps x batch {t['batch_size']}{lr}"
 
 
 def check_forwardable(cfg: Mapping[str, Any], path: str | Path) -> None:

@@ -51,6 +51,11 @@ def budget_experiments(cfg: Mapping[str, Any], budget: str | None = None) -> lis
     return [e for e in cfg["experiments"] if e in wanted]
 
 
+def budgets_running(cfg: Mapping[str, Any], figure: str, experiment: str) -> list[str]:
+    """The budgets under which ``figure`` reads ``experiment`` (where to go for a row a budget leaves out)."""
+    return [b for b in cfg["budgets"] if figure in budget_figures(cfg, b) and experiment in figure_experiments(cfg, figure, b)]
+
+
 def figure_evaluations(cfg: Mapping[str, Any], figure: str) -> list[str]:
     return list(cfg["figures"][figure].get("evaluations", ["standard"]))
 

@@ -101,8 +101,10 @@ def _instance(cfg: Mapping[str, Any], name: str, dataset: str | None) -> FigureI
         for evaluation in selection.figure_evaluations(cfg, name):
             record = _experiment_record(cfg, experiment, evaluation)
             if experiment not in run:
+                elsewhere = selection.budgets_running(cfg, name, experiment)
                 inputs.append({**record, "kind": "not_run", "seed": None,
-                               "reason": f"not run at budget {cfg['budget']} (budgets.{cfg['budget']}.experiments)"})
+                               "reason": f"not run at budget {cfg['budget']} (budgets.{cfg['budget']}.experiments)"
+                               + (f"; run at {' or '.join(elsewhere)}" if elsewhere else "")})
                 continue
             for seed in seeds[:1] if decl.get("seeds", "all") == "first" else seeds:
                 inputs.append({**record, "kind": "experiment", "seed": seed,

@@ -3,7 +3,8 @@
 For every test video: condition on its first ``cond_frames`` frames, draw N futures, score each metric per
 predicted frame and keep, per metric, the sample that is best on average (:mod:`best_of_n`). An evaluation
 variant may pass keyword arguments to the model's ``sample`` (``sample: {dt: 0.5}``: SRVP's test-time Euler
-step), change N (``samples``), and keep the first sample's intermediate frames (``save_intermediate``).
+step), change N (``samples``), and keep the first sample's intermediate frames (``save_intermediate``). A budget's
+``evaluation.predicted_frames`` scores (and predicts) only the first frames of each test video's future.
 
 Files: ``metrics.csv`` (tidy, one row per metric and predicted frame, plus ``t = mean``), ``samples.npz`` with
 uint8 ``(V, T, H, W, C)`` arrays of the first ``saved_videos`` videos: ``cond``, ``truth``, ``best_psnr`` (the
@@ -64,7 +65,7 @@ def run(job: EvaluationJob) -> ProtocolResult:
     for start in range(0, len(videos), evaluation["batch_size"]):
         torch.manual_seed(EVAL_SEED + start)
         x = torch.from_numpy(to_model_layout(videos[start : start + evaluation["batch_size"]]))
-        cond, target = x[:cond_frames].to(job.device), x[cond_frames:]
+        cond, target = x[:cond_frames].to(job.device), x[cond_frames:][:evaluation.get("predicted_frames")]
         result = best_of_n(sampler, cond, target, n_samples, metrics)
         for name in metrics:
             scores[name].append(result.scores[name].numpy())
@@ -87,8 +88,11 @@ def run(job: EvaluationJob) -> ProtocolResult:
     summary = write_results(job.out_dir, rows, arrays)
     trained = "" if meta["paper"] == "reference" else f"{meta['train_steps']} steps x batch {meta['batch_size']}, "
     variant = "" if job.variant == "standard" else f", evaluation {job.variant}"
+    future = videos.shape[1] - cond_frames
+    horizon = min(evaluation.get("predicted_frames") or future, future)
+    scored = f", the first {horizon} of {future} predicted frames scored" if horizon < future else ""
     statement = (f"budget {meta['budget']}: {trained}{len(videos)} test videos, best of {n_samples}, "
-                 f"digits {meta['digit_source']}{variant}")
+                 f"digits {meta['digit_source']}{scored}{variant}")
     return ProtocolResult(summary, statement)
 
 

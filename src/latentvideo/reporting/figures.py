@@ -20,7 +20,12 @@ STYLE = {"srvp": ("tab:red", "-"), "svg_lp": ("tab:blue", "-"), "svg_fp": ("tab:
          "copy_last": ("0.4", "--"), "mean_frame": ("0.6", ":")}
 
 
-def save(fig: plt.Figure, pdf: str | Path, png: str | Path) -> None:
+def save(fig: plt.Figure, pdf: str | Path, png: str | Path, caption: str | None = None) -> None:
+    """Write ``fig`` as PDF and PNG (atomically); ``caption`` (the budget that produced it) goes beneath it."""
+    if caption:
+        width = fig.get_size_inches()[0]
+        fig.text(0.5, -0.01, textwrap.fill(caption, max(60, int(width * 18))), ha="center", va="top", fontsize=6,
+                 color="0.3", transform=fig.transFigure)
     for path, kw in ((pdf, {}), (png, {"dpi": 150})):
         with atomic_path(path) as tmp:
             fig.savefig(tmp, format=Path(path).suffix[1:], bbox_inches="tight", **kw)

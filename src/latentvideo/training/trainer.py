@@ -81,10 +81,12 @@ class Trained(NamedTuple):
 
 
 def optimiser_settings(settings: dict[str, Any]) -> OptimiserSettings:
-    """Config ``models.<m>.optimizer`` plus the run's length; ``schedule: constant`` ignores the decay steps."""
+    """Config ``models.<m>.optimizer`` plus the run's length (and the budget's ``lr``, if it sets one);
+    ``schedule: constant`` ignores the decay steps."""
     opt, train = settings["optimizer"], settings["training"]
     decay = train["lr_decay_steps"] if opt.get("schedule", "linear_decay") == "linear_decay" else 0
-    return OptimiserSettings(lr=opt["lr"], betas=tuple(opt["betas"]), steps=train["steps"], lr_decay_steps=decay)
+    return OptimiserSettings(lr=train.get("lr", opt["lr"]), betas=tuple(opt["betas"]), steps=train["steps"],
+                             lr_decay_steps=decay)
 
 
 def build_training_state(settings: dict[str, Any], seed: int, device: torch.device) -> TrainingState:

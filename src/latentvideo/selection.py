@@ -53,7 +53,8 @@ def budget_experiments(cfg: Mapping[str, Any], budget: str | None = None) -> lis
 
 def budgets_running(cfg: Mapping[str, Any], figure: str, experiment: str) -> list[str]:
     """The budgets under which ``figure`` reads ``experiment`` (where to go for a row a budget leaves out)."""
-    return [b for b in cfg["budgets"] if figure in budget_figures(cfg, b) and experiment in figure_experiments(cfg, figure, b)]
+    return [b for b in cfg["budgets"]
+            if figure in budget_figures(cfg, b) and experiment in figure_experiments(cfg, figure, b)]
 
 
 def figure_evaluations(cfg: Mapping[str, Any], figure: str) -> list[str]:

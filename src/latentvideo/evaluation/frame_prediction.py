@@ -23,7 +23,7 @@ import torch
 
 from latentvideo.data.shards import read_videos, to_model_layout
 from latentvideo.evaluation.best_of_n import Sampler, best_of_n, frame_metrics
-from latentvideo.evaluation.protocols import EvaluationJob, ProtocolResult, ProtocolSpec, write_results
+from latentvideo.evaluation.protocols import EvaluationJob, ProtocolResult, ProtocolSpec, trained_at, write_results
 from latentvideo.evaluation.tidy import metric_rows
 
 EVAL_SEED = 1  # SRVP's --test_seed
@@ -55,6 +55,8 @@ def run(job: EvaluationJob) -> ProtocolResult:
     videos = read_videos(job.testset, limit=evaluation["test_videos"], verify=True)
     if len(videos) < evaluation["test_videos"]:
         raise ValueError(f"{job.testset} holds {len(videos)} videos, the budget asks for {evaluation['test_videos']}")
+    future = videos.shape[1] - cond_frames
+    horizon = min(evaluation.get("predicted_frames") or future, future)  # predicted frames scored
     metrics = frame_metrics()
     scores: dict[str, list[np.ndarray]] = {name: [] for name in metrics}
     saved: dict[str, list[np.ndarray]] = {"cond": [], "truth": [], "best_psnr": [], "first_sample": []}
@@ -65,7 +67,7 @@ def run(job: EvaluationJob) -> ProtocolResult:
     for start in range(0, len(videos), evaluation["batch_size"]):
         torch.manual_seed(EVAL_SEED + start)
         x = torch.from_numpy(to_model_layout(videos[start : start + evaluation["batch_size"]]))
-        cond, target = x[:cond_frames].to(job.device), x[cond_frames:][:evaluation.get("predicted_frames")]
+        cond, target = x[:cond_frames].to(job.device), x[cond_frames : cond_frames + horizon]
         result = best_of_n(sampler, cond, target, n_samples, metrics)
         for name in metrics:
             scores[name].append(result.scores[name].numpy())
@@ -86,12 +88,10 @@ def run(job: EvaluationJob) -> ProtocolResult:
     if "intermediate" in saved:
         arrays["substeps"] = np.int64(arrays["intermediate"].shape[1] // max(1, arrays["truth"].shape[1]))
     summary = write_results(job.out_dir, rows, arrays)
-    trained = "" if meta["paper"] == "reference" else f"{meta['train_steps']} steps x batch {meta['batch_size']}, "
+    head = f"budget {meta['budget']}:" if meta["paper"] == "reference" else f"{trained_at(meta)},"
     variant = "" if job.variant == "standard" else f", evaluation {job.variant}"
-    future = videos.shape[1] - cond_frames
-    horizon = min(evaluation.get("predicted_frames") or future, future)
     scored = f", the first {horizon} of {future} predicted frames scored" if horizon < future else ""
-    statement = (f"budget {meta['budget']}: {trained}{len(videos)} test videos, best of {n_samples}, "
+    statement = (f"{head} {len(videos)} test videos, best of {n_samples}, "
                  f"digits {meta['digit_source']}{scored}{variant}")
     return ProtocolResult(summary, statement)
 

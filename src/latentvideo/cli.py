@@ -52,7 +52,7 @@ def cmd_make_testset(args: argparse.Namespace) -> None:
 
     cfg = _cfg(args)
     n = config.budget_of(cfg)["evaluation"]["test_videos"]
-    manifest = build_test_set(args.dataset, cfg["datasets"][args.dataset], args.digits, n, args.out)
+    manifest = build_test_set(args.dataset, cfg["datasets"][args.dataset], args.digits or None, n, args.out)
     print(f"{args.dataset}: test set {manifest['shape']} -> {args.out}")
 
 
@@ -152,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("make-testset", help="generate a dataset's fixed test set (uint8 shards + manifest)")
     _common(p)
     p.add_argument("--dataset", required=True)
-    p.add_argument("--digits", required=True)
+    p.add_argument("--digits", default="", help="the digit pools (datasets generated from digits; '' for others)")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_make_testset)
 
@@ -185,8 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "train":
             p.add_argument("--experiment", required=True)
             p.add_argument("--seed", type=int, required=True)
-            p.add_argument("--data", required=True,
-                           help="training data: the digit pools (generated datasets) or a preprocessed raw dataset")
+            p.add_argument("--data", default="", help="training data: the digit pools (digit datasets), a "
+                                                      "preprocessed raw dataset, or '' (pendulum: generated)")
             p.add_argument("--no-progress", action="store_true")
         else:
             p.add_argument("--checkpoint", required=True)

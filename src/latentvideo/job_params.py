@@ -30,8 +30,15 @@ def _digits(cfg: Mapping[str, Any], w: Mapping[str, str]) -> list[str]:
     return ["digits", *_budget_key(cfg, "digits_source")]
 
 
+def _digit_keys(cfg: Mapping[str, Any], dataset: str) -> list[str]:
+    """The digit settings, for a dataset generated from the digit pools (none for the others)."""
+    from latentvideo.targets import DIGITS, stored_source
+
+    return ["digits", *_budget_key(cfg, "digits_source")] if stored_source(cfg, dataset) == [DIGITS] else []
+
+
 def _testset(cfg: Mapping[str, Any], w: Mapping[str, str]) -> list[str]:
-    return [f"datasets.{w['dataset']}", "digits", *_budget_key(cfg, "digits_source"),
+    return [f"datasets.{w['dataset']}", *_digit_keys(cfg, w["dataset"]),
             f"budgets.{cfg['budget']}.evaluation.test_videos"]
 
 
@@ -49,7 +56,7 @@ def _train(cfg: Mapping[str, Any], w: Mapping[str, str]) -> list[str]:
     keys = [*_experiment_keys(cfg, w["experiment"], ("paper", "model", "dataset", "variant", "hyperparameters")),
             f"models.{exp['model']}.hyperparameters",
             f"models.{exp['model']}.optimizer", f"datasets.{exp['dataset']}", f"budgets.{cfg['budget']}.training",
-            *_budget_key(cfg, "hyperparameters"), "digits"]
+            *_budget_key(cfg, "hyperparameters"), *_digit_keys(cfg, exp["dataset"])[:1]]
     if "raw" in cfg["datasets"][exp["dataset"]]:
         keys.append(f"raw_data.{cfg['datasets'][exp['dataset']]['raw']}")
     return keys

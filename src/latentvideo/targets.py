@@ -36,14 +36,22 @@ def testset(cfg: Mapping[str, Any], dataset: str) -> str:
     return f"{target}/test" if cfg["datasets"][dataset]["kind"] == "raw_video" else target
 
 
-def training_input(cfg: Mapping[str, Any], experiment: str) -> str:
-    """What an experiment trains on: the digit pools, or a preprocessed raw dataset."""
-    entry = cfg["datasets"][cfg["experiments"][experiment]["dataset"]]
-    return processed(entry["raw"]) if entry["kind"] == "raw_video" else DIGITS
+def stored_source(cfg: Mapping[str, Any], dataset: str) -> list[str]:
+    """The stored data a dataset's training batches and generated test set come from: the digit pools (digit
+    kinds), its preprocessed raw dataset (``raw_video``), or nothing (``pendulum``: generated from seeds)."""
+    entry = cfg["datasets"][dataset]
+    if entry["kind"] == "raw_video":
+        return [processed(entry["raw"])]
+    return [] if entry["kind"] == "pendulum" else [DIGITS]
+
+
+def training_input(cfg: Mapping[str, Any], experiment: str) -> list[str]:
+    """What an experiment trains on (:func:`stored_source` of its dataset)."""
+    return stored_source(cfg, cfg["experiments"][experiment]["dataset"])
 
 
 def generated_datasets(cfg: Mapping[str, Any]) -> list[str]:
-    """Datasets whose test set the ``make_testset`` rule generates from digits."""
+    """Datasets whose test set the ``make_testset`` rule generates (from digits, or from seeds alone)."""
     return [name for name, entry in cfg["datasets"].items() if entry["kind"] != "raw_video"]
 
 

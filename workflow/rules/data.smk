@@ -46,7 +46,7 @@ rule prepare_digits:
 
 rule make_testset:
     input:
-        digits=T.DIGITS,
+        digits=lambda w: T.stored_source(config, w.dataset),
     output:
         directory("data/processed/{dataset}/test"),
     log:
@@ -63,7 +63,7 @@ rule make_testset:
         depends=lambda w: JP.job_params(config, "make_testset", w),
     shell:
         "latentvideo --log {log:q} make-testset --config {params.cfg:q} --budget {params.budget:q}"
-        " --dataset {wildcards.dataset:q} --digits {input.digits:q} --out {output:q}"
+        " --dataset {wildcards.dataset:q} --digits={input.digits:q} --out {output:q}"
 
 
 # Raw datasets of the five papers (raw_data in config; only enabled ones are in the DAG).

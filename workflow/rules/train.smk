@@ -24,5 +24,5 @@ rule train:
         out=lambda w, output: os.path.dirname(output.model),
     shell:
         "latentvideo --log {log:q} train --config {params.cfg:q} --budget {params.budget:q}"
-        " --experiment {wildcards.experiment:q} --seed {wildcards.seed:q} --data {input.data:q}"
+        " --experiment {wildcards.experiment:q} --seed {wildcards.seed:q} --data={input.data:q}"
         " --threads {threads} --no-progress --out {params.out:q}"

@@ -6,6 +6,7 @@ kind           ``data_dir`` (the train rule's input)   batches
 sm_mnist       the digit pools (``prepare_digits``)     SM-MNIST videos generated per step
 color_mnist    the digit pools                          two-colour moving MNIST generated per step
 raw_video      a preprocessed raw dataset directory     random clips of its ``train`` split
+pendulum       none (``''``)                            its fixed pool of ``train_videos``, regenerated
 =============  ======================================  ==============================================
 
 The validation batch comes from the validation digits for generated datasets. Raw video datasets that
@@ -15,6 +16,7 @@ training log says so (``validation_source``).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -27,9 +29,12 @@ from latentvideo.atomic import sha256_file
 from latentvideo.data.color_mnist import ColorMovingMNISTSpec
 from latentvideo.data.digit_videos import make_batch
 from latentvideo.data.digits import load_splits
+from latentvideo.data.pendulum import GENERATOR_VERSION as PENDULUM_GENERATOR
+from latentvideo.data.pendulum import VALIDATION_STREAM as PENDULUM_VALIDATION
+from latentvideo.data.pendulum import PendulumSpec, pool_seeds
 from latentvideo.data.shards import read_videos
 from latentvideo.data.sm_mnist import MovingMNISTSpec
-from latentvideo.data.training_stream import DigitVideoSteps, StoredClipSteps
+from latentvideo.data.training_stream import DigitVideoSteps, PendulumSteps, StoredClipSteps
 
 VALIDATION_STREAM = 3  # default_rng([seed, 3]) draws the validation batch; [seed, 2, step] the training batches
 
@@ -44,7 +49,7 @@ class TrainingData(NamedTuple):
     validation_source: str
     source: str
     sha256: str
-    manifest_sha256: str
+    manifest_sha256: str | None
 
 
 def digit_spec(dataset: Mapping[str, Any]) -> MovingMNISTSpec | ColorMovingMNISTSpec:
@@ -85,4 +90,12 @@ def open_training_data(dataset: Mapping[str, Any], data_dir: str | Path, batch_s
             validation=clips.batch(val_rng), validation_source=f"fixed batch of training clips ({len(videos)} clips)",
             source=f"{top['dataset']}:{top['acquisition']}", sha256=sha256_file(train_dir / "manifest.json"),
             manifest_sha256=sha256_file(data_dir / "manifest.json"))
+    if dataset["kind"] == "pendulum":  # generated from seeds alone: no stored data
+        spec = PendulumSpec.from_config(dataset)
+        val = spec.videos(pool_seeds(dataset, PENDULUM_VALIDATION, np.arange(val_videos)), length)[0]
+        identity = json.dumps({"generator": PENDULUM_GENERATOR, "dataset": dict(dataset)}, sort_keys=True)
+        return TrainingData(
+            steps=lambda start: PendulumSteps(dict(dataset), batch_size, seed, start, stop), validation=val,
+            validation_source=f"{val_videos} validation sequences (seed stream {PENDULUM_VALIDATION})",
+            source=PENDULUM_GENERATOR, sha256=hashlib.sha256(identity.encode()).hexdigest(), manifest_sha256=None)
     raise ValueError(f"unknown dataset kind {dataset['kind']!r}")

@@ -11,6 +11,7 @@ import torch
 from torch.utils.data import Dataset
 
 from latentvideo.data.digit_videos import VideoSpec, make_batch
+from latentvideo.data.pendulum import TRAIN_STREAM, PendulumSpec, pool_seeds
 
 
 class _Steps(Dataset):
@@ -39,6 +40,19 @@ class DigitVideoSteps(_Steps):
 
     def batch(self, rng: np.random.Generator) -> np.ndarray:
         return make_batch(self.pool, self.batch_size, self.seq_len, self.spec, rng)
+
+
+class PendulumSteps(_Steps):
+    """Pendulum videos drawn uniformly (with replacement) from the fixed pool of ``dataset["train_videos"]``
+    training sequences, each regenerated from its own seed; item s is uint8 ``(B, T, H, W, 1)``."""
+
+    def __init__(self, dataset: dict, batch_size: int, seed: int, start: int, stop: int):
+        super().__init__(seed, start, stop)
+        self.dataset, self.spec, self.batch_size = dataset, PendulumSpec.from_config(dataset), batch_size
+
+    def batch(self, rng: np.random.Generator) -> np.ndarray:
+        idx = rng.integers(0, self.dataset["train_videos"], size=self.batch_size)
+        return self.spec.videos(pool_seeds(self.dataset, TRAIN_STREAM, idx), self.dataset["train_length"])[0]
 
 
 class StoredClipSteps(_Steps):

@@ -43,11 +43,12 @@ def test_paper_budget_dry_run_lists_every_job_quickly(tmp_path):
     out = run(["snakemake", "-n", "--config", "budget=paper"], checkout)
     elapsed = time.perf_counter() - start
     counts = job_counts(out.stdout)
-    # 16 experiments (SRVP: residual, GRU, MLP, w/o z, Δt/2; SVG-LP, SVG-FP, SVG-LP on non-uniform velocities;
-    # four Whitney & Fergus models); 14 standard evaluations + 2 models x 5 test-time Δt + the Fig. 9, 10, 11
-    # runs + SVG's trajectory distributions; 5 test sets (two SM-MNIST, one-digit, non-uniform, colour MNIST)
-    assert counts == {"acquire_mnist": 1, "prepare_digits": 1, "make_testset": 5, "train": 16, "evaluate": 28,
-                      "baseline": 4, "render_figure": 12, "render_table": 3, "all": 1,
+    # 17 experiments (SRVP: residual, GRU, MLP, w/o z, Δt/2, Pendulum; SVG-LP, SVG-FP, SVG-LP on non-uniform
+    # velocities; four Whitney & Fergus models); 15 standard evaluations + 2 models x 5 test-time Δt + the Fig. 9,
+    # 10, 11 runs + SVG's trajectory distributions; 6 test sets (two SM-MNIST, one-digit, non-uniform, colour
+    # MNIST, Pendulum)
+    assert counts == {"acquire_mnist": 1, "prepare_digits": 1, "make_testset": 6, "train": 17, "evaluate": 29,
+                      "baseline": 4, "render_figure": 12, "render_table": 4, "all": 1,
                       "acquire_raw": 1, "preprocess_raw": 1}  # the 5th Ave substitute is on by default
     assert "--budget paper" in out.stdout or "budget=paper" in out.stdout
     for experiment in ("srvp_gru-smmnist_deterministic", "srvp_mlp-smmnist_stochastic", "srvp_noz-smmnist_deterministic",
@@ -57,7 +58,8 @@ def test_paper_budget_dry_run_lists_every_job_quickly(tmp_path):
         assert f"results/eval/srvp_dt2-smmnist_deterministic/{variant}/seed0/metrics.csv" in out.stdout
     for output in ("results/tables/srvp2020_table_dt_smmnist.md", "results/figures/srvp2020_fig10_frame_rate.pdf",
                    "results/figures/srvp2020_fig9_interpolation.pdf", "results/figures/srvp2020_fig11_content_swap.pdf",
-                   "results/figures/denton2018_supp_fig4_trajectories.pdf"):
+                   "results/figures/denton2018_supp_fig4_trajectories.pdf", "results/tables/srvp2020_table6_pendulum.md",
+                   "results/runs/srvp-pendulum/seed0/model.pt", "data/processed/pendulum/test"):
         assert output in out.stdout
     assert elapsed < 10, f"dry run took {elapsed:.1f} s"
 
@@ -93,7 +95,7 @@ def test_one_whitney_figure_builds_only_its_dataset(tmp_path):
     assert job_counts(out.stdout) == {"acquire_raw": 1, "preprocess_raw": 1, "train": 2, "evaluate": 2,
                                       "render_figure": 1}
     plan = out.stdout + out.stderr
-    assert "--data data/processed/fifth_ave" in plan and "--testset data/processed/fifth_ave/test" in plan
+    assert "--data=data/processed/fifth_ave" in plan and "--testset data/processed/fifth_ave/test" in plan
     assert "color_mnist" not in plan and "digits" not in plan
 
 

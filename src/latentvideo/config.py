@@ -23,7 +23,7 @@ from latentvideo.data.digits import MNIST_FILES
 from latentvideo.models.registry import registered_models
 
 SCHEMA_NAME = "schemas/config.schema.yaml"
-DATASET_CHANNELS = {"sm_mnist": 1, "color_mnist": 3, "raw_video": 3}
+DATASET_CHANNELS = {"sm_mnist": 1, "color_mnist": 3, "raw_video": 3, "pendulum": 1}
 GENERIC_VARIANT_KEYS = ("description", "protocol", "dataset")  # of every evaluation variant; the rest: its protocol's
 TRAINING_DEFAULTS = {"checkpoint_every": 1000, "log_every": 10, "val_every": 1000, "val_videos": 16,
                      "workers": 0, "lr_decay_steps": 0}
@@ -352,6 +352,10 @@ def _check_references(cfg: Mapping[str, Any]) -> None:
             if hyper.get("channels", want) != want:
                 problems.append(f"experiments.{name}: the model has {hyper['channels']} channel(s), dataset "
                                 f"{exp['dataset']} has {want}")
+            size = cfg["datasets"][exp["dataset"]].get("frame_size")
+            if "frame_size" in hyper and size is not None and hyper["frame_size"] != size:
+                problems.append(f"experiments.{name}: the model takes {hyper['frame_size']}x{hyper['frame_size']} "
+                                f"frames, dataset {exp['dataset']} has {size}x{size}")
     for name, ds in cfg["datasets"].items():
         weights = ds.get("velocity_weights")
         if weights is not None and (len(weights) != 2 * ds["max_speed"] + 1 or sum(weights) <= 0):

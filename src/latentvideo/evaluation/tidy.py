@@ -5,7 +5,8 @@ names the evaluation variant (``standard``: the paper's test protocol; e.g. ``dt
 index in the test video, or ``mean`` for the average over predicted frames. Each row carries value,
 95% CI half-width over test videos (NaN where none is defined, e.g. a mutual-information estimate), n
 (test videos, or sample pairs for mutual information), and the budget and code version that produced it.
-Units: psnr dB, ssim unitless; elbo / reconstruction / kl nats per frame; mi_same / mi_cross bits.
+Units: psnr dB, ssim unitless; elbo / reconstruction / kl nats per frame; elbo_per_video, log_likelihood_per_video,
+kl_y_per_video, kl_z_per_video nats per video; mi_same / mi_cross bits.
 """
 
 from __future__ import annotations

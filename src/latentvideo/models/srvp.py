@@ -25,6 +25,7 @@ from latentvideo.models.gaussian import (
     standard_normal_like,
 )
 from latentvideo.models.mlp import make_mlp
+from latentvideo.models.mlp_codec import MLPFrameDecoder, MLPFrameEncoder
 from latentvideo.models.optimisation import AdamStep
 from latentvideo.models.spec import ModelSpec
 
@@ -55,6 +56,12 @@ class SRVPConfig:
     beta_z: float = 2.0
     l2_res: float = 1.0
     skip: bool = False  # skip connections from a frame to the decoder (off on SM-MNIST)
+    # Appendix E (Pendulum): "without the content variable w" and "MLP" encoders / decoders (sizes: ours)
+    content: bool = True  # False: no w; frames are decoded from y alone
+    frame_coder: str = field(default="dcgan", metadata={"enum": ["dcgan", "mlp"]})
+    frame_size: int = 64  # pixels per side; the DCGAN coder fixes 64
+    coder_hidden: int = 256  # MLP coder: hidden units
+    coder_layers: int = 3  # MLP coder: linear layers
 
     def __post_init__(self) -> None:
         substeps = 1.0 / self.dt
@@ -62,6 +69,10 @@ class SRVPConfig:
             raise ValueError(f"srvp: 1/dt must be a positive integer, got dt={self.dt}")
         if self.dynamics not in ("residual", "mlp", "gru"):
             raise ValueError(f"srvp: dynamics must be 'residual', 'mlp' or 'gru', got {self.dynamics!r}")
+        if self.frame_coder == "dcgan" and self.frame_size != 64:
+            raise ValueError(f"srvp: the DCGAN frame coder takes 64x64 frames, got frame_size={self.frame_size}")
+        if self.frame_coder == "mlp" and self.skip:
+            raise ValueError("srvp: the MLP frame coder has no skip connections (skip must be false)")
 
     @property
     def substeps(self) -> int:
@@ -81,7 +92,7 @@ class SRVPOutput(NamedTuple):
 
     recon: (T, B, C, H, W) in [0, 1], decoded from y at integer times.
     y: (T, B, ny) states at integer times. z: (T-1, B, nz) posterior samples for t = 2..T ((T-1, B, 0) without z).
-    w: (B, inf_hidden) content variable. q_y: q(y_1) with (B, ny) parameters.
+    w: (B, inf_hidden) content variable ((B, 0) without it). q_y: q(y_1) with (B, ny) parameters.
     q_z, p_z: posterior and prior over z_{2:T}, (T-1, B, nz) parameters.
     residuals: (T-1, substeps, B, ny) the increments dt * f applied at each Euler sub-step.
     """
@@ -109,6 +120,16 @@ class SRVPLoss(NamedTuple):
     residual_norm: torch.Tensor
 
 
+class ELBO(NamedTuple):
+    """The evidence lower bound of each video and its terms, ``(B,)`` each, in nats per video (summed over frames
+    and pixels; weights 1, no residual penalty): ``elbo = log_likelihood - kl_y - kl_z``."""
+
+    elbo: torch.Tensor
+    log_likelihood: torch.Tensor
+    kl_y: torch.Tensor
+    kl_z: torch.Tensor
+
+
 class Step(NamedTuple):
     """One frame of dynamics: y after it ``(B, ny)``, after each Euler sub-step ``(S, B, ny)``, the increments."""
 
@@ -134,16 +155,23 @@ class Interpolation(NamedTuple):
 
 
 class SRVP(AdamStep, nn.Module):
-    """The SRVP video model. ``x: (T, B, C, 64, 64)`` float in [0, 1] throughout."""
+    """The SRVP video model. ``x: (T, B, C, S, S)`` float in [0, 1] throughout (S = ``frame_size``, 64 for the
+    DCGAN coder)."""
 
     def __init__(self, config: SRVPConfig):
         super().__init__()
         c = config
         self.config = c
-        self.encoder = DCGANEncoder(c.channels, c.enc_dim, c.nf, bias=False, first_batch_norm=False)
-        self.decoder = DCGANDecoder(c.channels, c.inf_hidden + c.ny, c.nf, bias=False, skip=c.skip)
-        self.w_proj = nn.Sequential(nn.Linear(c.enc_dim, c.inf_hidden), nn.ReLU(inplace=True))
-        self.w_out = nn.Sequential(nn.Linear(c.inf_hidden, c.inf_hidden), nn.Tanh())
+        w_dim = c.inf_hidden if c.content else 0
+        if c.frame_coder == "dcgan":
+            self.encoder = DCGANEncoder(c.channels, c.enc_dim, c.nf, bias=False, first_batch_norm=False)
+            self.decoder = DCGANDecoder(c.channels, w_dim + c.ny, c.nf, bias=False, skip=c.skip)
+        else:
+            self.encoder = MLPFrameEncoder(c.channels, c.frame_size, c.enc_dim, c.coder_hidden, c.coder_layers)
+            self.decoder = MLPFrameDecoder(c.channels, c.frame_size, w_dim + c.ny, c.coder_hidden, c.coder_layers)
+        if c.content:
+            self.w_proj = nn.Sequential(nn.Linear(c.enc_dim, c.inf_hidden), nn.ReLU(inplace=True))
+            self.w_out = nn.Sequential(nn.Linear(c.inf_hidden, c.inf_hidden), nn.Tanh())
         self.q_y = make_mlp(c.enc_dim * c.n_inf_frames, c.inf_hidden, 2 * c.ny, c.inf_layers)
         nz = c.nz if c.latent_z else 0
         if c.latent_z:
@@ -157,9 +185,11 @@ class SRVP(AdamStep, nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """Official init: N(0, 0.02) convolutions, orthogonal(gain) residual MLP, PyTorch defaults elsewhere."""
-        self.encoder.apply(init_dcgan_weights)
-        self.decoder.apply(init_dcgan_weights)
+        """Official init: N(0, 0.02) convolutions, orthogonal(gain) residual MLP, PyTorch defaults elsewhere
+        (the MLP frame coder included)."""
+        if self.config.frame_coder == "dcgan":
+            self.encoder.apply(init_dcgan_weights)
+            self.decoder.apply(init_dcgan_weights)
         for module in self.dynamics.modules():
             if isinstance(module, nn.Linear):
                 nn.init.orthogonal_(module.weight, gain=self.config.res_gain)
@@ -173,7 +203,10 @@ class SRVP(AdamStep, nn.Module):
         return enc.code.view(t, b, -1), [s.view(t, b, *s.shape[1:]) for s in enc.skips]
 
     def content(self, codes: torch.Tensor) -> torch.Tensor:
-        """Content variable ``w: (B, inf_hidden)`` from ``codes: (k, B, enc_dim)``, permutation-invariant."""
+        """Content variable ``w: (B, inf_hidden)`` from ``codes: (k, B, enc_dim)``, permutation-invariant
+        (``(B, 0)`` for a model without it)."""
+        if not self.config.content:
+            return codes.new_zeros(codes.shape[1], 0)
         return self.w_out(self.w_proj(codes).sum(0))
 
     def infer_y1(self, codes: torch.Tensor) -> DiagGaussian:
@@ -234,7 +267,9 @@ class SRVP(AdamStep, nn.Module):
             raise ValueError(f"srvp needs at least k={c.n_inf_frames} frames, got {t}")
         codes, skips = self.encode(x)
         batch = torch.arange(b, device=x.device)
-        if self.training:
+        if not c.content:
+            w = self.content(codes)
+        elif self.training:
             idx = torch.stack([torch.randperm(t, device=x.device)[: c.n_inf_frames] for _ in range(b)], 1)
             w = self.content(codes[idx, batch.expand_as(idx)])
         else:
@@ -283,6 +318,15 @@ class SRVP(AdamStep, nn.Module):
         res = out.residuals.norm(p=2, dim=-1).sum() / b
         total = nll + c.beta_y * kl_y + c.beta_z * kl_z + c.l2_res * res
         return SRVPLoss(total, nll, kl_y, kl_z, res)
+
+    def elbo(self, x: torch.Tensor) -> ELBO:
+        """The ELBO of each video ``x: (T, B, C, H, W)`` (one posterior sample; call in eval mode for the test
+        protocol's w): ``log p(x | y) - KL(q(y_1) || N(0, I)) - sum_t KL(q(z_t) || p(z_t | y_{t-1}))``."""
+        out = self(x)
+        log_likelihood = -gaussian_nll(x, out.recon, self.config.obs_scale).flatten(2).sum(2).sum(0)
+        kl_y = kl_divergence(out.q_y, standard_normal_like(out.q_y.mean)).sum(-1)
+        kl_z = kl_divergence(out.q_z, out.p_z).sum(-1).sum(0) if out.q_z is not None else torch.zeros_like(kl_y)
+        return ELBO(log_likelihood - kl_y - kl_z, log_likelihood, kl_y, kl_z)
 
     # -- prediction ------------------------------------------------------------------------------
     def _condition(self, cond: torch.Tensor, n_samples: int, dt: float | None) -> Conditioned:
@@ -387,4 +431,8 @@ class SRVP(AdamStep, nn.Module):
         return self.decode(w, torch.cat([torch.stack(states), future]), skip)
 
 
-MODELS = {"srvp": ModelSpec(SRVP, SRVPConfig)}
+MODELS = {
+    "srvp": ModelSpec(SRVP, SRVPConfig),
+    # Appendix E, Table 6 (Pendulum): SRVP without the content variable, with MLP encoder and decoder
+    "srvp_mlp_codec": ModelSpec(SRVP, SRVPConfig, fixed={"frame_coder": "mlp", "content": False}),
+}

@@ -5,45 +5,60 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 
 from latentvideo.atomic import atomic_path
 
-METRIC_NAMES = {"psnr": "PSNR", "ssim": "SSIM"}
+METRIC_NAMES = {"psnr": "PSNR", "ssim": "SSIM", "elbo_per_video": "ELBO (nats/video)",
+                "log_likelihood_per_video": "log-likelihood (nats/video)", "kl_y_per_video": "KL y (nats/video)",
+                "kl_z_per_video": "KL z (nats/video)"}
 NOT_IN_PAPER = "—"
 NOT_IN_PAPER_NOTE = "—: the paper reports no number for this cell."
+PAPER_ONLY = "not reimplemented here (the paper's number only)"
 
 
-def _fmt(metric: str, mean: float, ci: float) -> str:
-    digits = 2 if metric == "psnr" else 4
-    return f"{mean:.{digits}f} ± {ci:.{digits}f}"
+def _fmt(metric: str, mean: float, ci: float | None) -> str:
+    """``mean ± ci`` (PSNR and nats with 2 decimals, SSIM with 4); the mean alone where ``ci`` is None (a
+    paper number printed without an interval)."""
+    digits = 4 if metric == "ssim" else 2
+    return f"{mean:.{digits}f}" if ci is None else f"{mean:.{digits}f} ± {ci:.{digits}f}"
 
 
 def comparison_table(metrics: pd.DataFrame, paper_numbers: dict[str, Any], datasets: list[str],
                      metric_names: tuple[str, ...] = ("psnr", "ssim")) -> pd.DataFrame:
     """One row per method (ours, the paper's rows, baselines); per dataset and metric an "ours" and a
-    "paper" column. Cells we could not compute say why. With several seeds, a cell shows the mean over seeds
+    "paper" column. Cells we could not compute say why; a paper row without ``model`` is a method this project
+    does not reimplement (its "ours" cells say so). With several seeds, a cell shows the mean over seeds
     of each seed's mean and of its CI half-width (each CI is over test videos)."""
     means = metrics[metrics["t"] == "mean"]
     rows: list[dict[str, Any]] = []
     budgets = sorted(means["budget"].unique())
     seen = set()
     for ref in paper_numbers["rows"]:
-        key = (ref["model"], ref["variant"])
-        seen.add(key)
         row = {"method": ref["label"]}
+        if "model" not in ref:
+            for ds in datasets:
+                for m in metric_names:
+                    paper = ref.get(ds, {}).get(m)
+                    row[(ds, METRIC_NAMES[m], "ours")] = PAPER_ONLY
+                    row[(ds, METRIC_NAMES[m], "paper")] = _fmt(m, *paper) if paper else NOT_IN_PAPER
+            rows.append(row)
+            continue
+        seen.add((ref["model"], ref["variant"]))
         for ds in datasets:
             for m in metric_names:
                 sel = means[(means["model"] == ref["model"]) & (means["variant"] == ref["variant"])
                             & (means["dataset"] == ds) & (means["metric"] == m)]
                 row[(ds, METRIC_NAMES[m], "ours")] = (
                     _fmt(m, sel["value"].mean(), sel["ci95"].mean()) if len(sel)
-                    else f"not run (no {ref['model']}/{ref['variant']} experiment in budget {', '.join(budgets)})")
+                    else f"not run (no {ref['model']}/{ref['variant']} experiment in "
+                         f"{'budget ' + ', '.join(budgets) if budgets else 'this budget'})")
                 paper = ref.get(ds, {}).get(m)
                 row[(ds, METRIC_NAMES[m], "paper")] = _fmt(m, *paper) if paper else NOT_IN_PAPER
         rows.append(row)
-    extra = means[~means.apply(lambda r: (r["model"], r["variant"]) in seen, axis=1)]
+    extra = means.loc[np.array([(m, v) not in seen for m, v in zip(means["model"], means["variant"])], dtype=bool)]
     for (label, model, variant), group in extra.groupby(["label", "model", "variant"], sort=False):
         row = {"method": label}
         for ds in datasets:

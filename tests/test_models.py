@@ -221,3 +221,18 @@ def test_svg_initialises_every_layer_the_official_init_weights_touches():
                 weight, bias = layer.weight.detach(), layer.bias.detach()
                 assert abs(float(weight.std()) - 0.02) < 0.003 and float(bias.abs().max()) == 0
     assert sum(p.numel() for p in model.parameters()) == SVG_LP_PARAMETERS
+
+
+@pytest.mark.parametrize("name", ["srvp", "svg_lp"])
+def test_32_pixel_coders_drop_one_stride_2_layer_and_keep_the_64_pixel_ones_official(name):
+    """frame_size 32 (ours, for small budgets): one stride-2 layer less on each side; 64 is unchanged (the
+    official parameter counts are asserted above)."""
+    small = build_model(name, {"nf": 16, "frame_size": 32})
+    big = build_model(name, {"nf": 16})
+    assert len(small.encoder.down) == len(big.encoder.down) - 1 and len(small.decoder.up) == len(big.decoder.up) - 1
+    x = torch.rand(8, 2, 1, 32, 32)
+    assert torch.isfinite(small.loss(x).total)
+    small.eval()
+    assert small.sample(x[:5], 3, 2).shape == (2, 3, 2, 1, 32, 32)
+    with pytest.raises(ValueError, match="32"):
+        build_model("srvp", {"frame_size": 48})

@@ -141,3 +141,13 @@ def test_non_uniform_velocities_follow_their_weights_and_bounce_away_from_the_wa
     assert traj[:, :2].min() >= 0 and traj[:, :2].max() <= 36
     with pytest.raises(ValueError, match="velocity_weights needs 9"):
         MovingMNISTSpec(velocity_weights=(1, 2))
+
+
+def test_32_pixel_frames_are_the_64_pixel_protocol_pooled_2x2():
+    digits = [_square(200), _square(100)]
+    big = sm.make_sequence(digits, 6, sm.MovingMNISTSpec(deterministic=True), np.random.default_rng(3))
+    small = sm.make_sequence(digits, 6, sm.MovingMNISTSpec(frame_size=32, deterministic=True), np.random.default_rng(3))
+    np.testing.assert_array_equal(small[1], big[1])  # the same motion, in 64-pixel units
+    assert small[0].shape == (6, 32, 32) and small[0].dtype == np.uint8
+    pooled = np.round(big[0].reshape(6, 32, 2, 32, 2).astype(float).mean(axis=(2, 4)))
+    np.testing.assert_array_equal(small[0], pooled)

@@ -12,6 +12,10 @@ skip connections       always           not on SM-MNIST
 
 Both end the encoder with conv(4x4, valid) + BatchNorm + tanh and the decoder with a
 transposed convolution followed by a sigmoid; hidden activations are LeakyReLU(0.2).
+
+``frame_size`` 32 (ours, for small budgets; neither code base has it) drops the first stride-2 layer of the
+encoder and the last of the decoder's hidden layers: widths nf, 2nf, 4nf instead of nf ... 8nf. At 64 (the
+default) the modules are exactly the official ones.
 """
 
 from __future__ import annotations
@@ -25,6 +29,13 @@ import torch.nn.functional as F
 from torch import nn
 
 LEAK = 0.2
+FRAME_SIZES = {64: 4, 32: 3}  # frame size -> stride-2 layers of the encoder (and of the decoder)
+
+
+def _layers(frame_size: int) -> int:
+    if frame_size not in FRAME_SIZES:
+        raise ValueError(f"the DCGAN coder takes frames of {sorted(FRAME_SIZES)} pixels, not {frame_size}")
+    return FRAME_SIZES[frame_size]
 
 
 def _block(conv: nn.Module, n_out: int, batch_norm: bool, activation: nn.Module | None) -> nn.Sequential:
@@ -39,7 +50,8 @@ def _block(conv: nn.Module, n_out: int, batch_norm: bool, activation: nn.Module 
 class EncodedFrames(NamedTuple):
     """Encoder output for a batch of N frames.
 
-    code: (N, out_dim) in [-1, 1]; skips: feature maps at 32, 16, 8 and 4 pixels, coarsest first.
+    code: (N, out_dim) in [-1, 1]; skips: feature maps at S/2 ... 4 pixels (64x64 frames: 32, 16, 8, 4), coarsest
+    first.
     """
 
     code: torch.Tensor
@@ -82,16 +94,18 @@ def _apply(block: nn.Sequential, h: torch.Tensor, steps: int | None, running_upd
 
 
 class DCGANEncoder(nn.Module):
-    """Frames ``(N, C, 64, 64)`` -> codes ``(N, out_dim)``.
+    """Frames ``(N, C, S, S)`` (S = ``frame_size``, 64 or 32) -> codes ``(N, out_dim)``.
 
     ``forward(x, steps=T, running_updates=...)`` treats ``x`` as T time steps of N / T frames each (time-major)
     and, in training mode, normalises every BatchNorm over each step's frames only, as a loop calling the
     encoder once per time step does (SVG's training loop); see :func:`per_step_batch_norm`.
     """
 
-    def __init__(self, channels: int, out_dim: int, nf: int = 64, bias: bool = True, first_batch_norm: bool = True):
+    def __init__(self, channels: int, out_dim: int, nf: int = 64, bias: bool = True, first_batch_norm: bool = True,
+                 frame_size: int = 64):
         super().__init__()
-        widths = [channels, nf, nf * 2, nf * 4, nf * 8]
+        n = _layers(frame_size)
+        widths = [channels] + [nf * 2**i for i in range(n)]
         self.down = nn.ModuleList(
             _block(
                 nn.Conv2d(widths[i], widths[i + 1], 4, 2, 1, bias=bias),
@@ -99,9 +113,9 @@ class DCGANEncoder(nn.Module):
                 batch_norm=(i > 0 or first_batch_norm),
                 activation=nn.LeakyReLU(LEAK, inplace=True),
             )
-            for i in range(4)
+            for i in range(n)
         )
-        self.last = _block(nn.Conv2d(nf * 8, out_dim, 4, 1, 0, bias=bias), out_dim, True, nn.Tanh())
+        self.last = _block(nn.Conv2d(widths[-1], out_dim, 4, 1, 0, bias=bias), out_dim, True, nn.Tanh())
         self.out_dim = out_dim
 
     def forward(self, x: torch.Tensor, steps: int | None = None, running_updates: Sequence[int] = ()) -> EncodedFrames:
@@ -115,18 +129,21 @@ class DCGANEncoder(nn.Module):
 
 
 class DCGANDecoder(nn.Module):
-    """Codes ``(N, in_dim)`` (+ skips, coarsest first) -> frames ``(N, C, 64, 64)`` in [0, 1]."""
+    """Codes ``(N, in_dim)`` (+ skips, coarsest first) -> frames ``(N, C, S, S)`` in [0, 1] (S = ``frame_size``)."""
 
-    def __init__(self, channels: int, in_dim: int, nf: int = 64, bias: bool = True, skip: bool = False):
+    def __init__(self, channels: int, in_dim: int, nf: int = 64, bias: bool = True, skip: bool = False,
+                 frame_size: int = 64):
         super().__init__()
         self.skip = skip
         coef = 2 if skip else 1
-        self.first = _block(nn.ConvTranspose2d(in_dim, nf * 8, 4, 1, 0, bias=bias), nf * 8, True, nn.LeakyReLU(LEAK, inplace=True))
-        widths = [nf * 8, nf * 4, nf * 2, nf]
+        n = _layers(frame_size)
+        widths = [nf * 2**i for i in reversed(range(n))]
+        self.first = _block(nn.ConvTranspose2d(in_dim, widths[0], 4, 1, 0, bias=bias), widths[0], True,
+                            nn.LeakyReLU(LEAK, inplace=True))
         self.up = nn.ModuleList(
             _block(nn.ConvTranspose2d(widths[i] * coef, widths[i + 1], 4, 2, 1, bias=bias), widths[i + 1], True,
                    nn.LeakyReLU(LEAK, inplace=True))
-            for i in range(3)
+            for i in range(n - 1)
         )
         self.last = nn.ConvTranspose2d(nf * coef, channels, 4, 2, 1, bias=bias)
 
@@ -139,7 +156,7 @@ class DCGANDecoder(nn.Module):
                 h = torch.cat([h, skips[i]], 1)
             h = layer(h)
         if skips is not None:
-            h = torch.cat([h, skips[3]], 1)
+            h = torch.cat([h, skips[len(self.up)]], 1)
         return torch.sigmoid(self.last(h))
 
 

@@ -59,7 +59,7 @@ class SRVPConfig:
     # Appendix E (Pendulum): "without the content variable w" and "MLP" encoders / decoders (sizes: ours)
     content: bool = True  # False: no w; frames are decoded from y alone
     frame_coder: str = field(default="dcgan", metadata={"enum": ["dcgan", "mlp"]})
-    frame_size: int = 64  # pixels per side; the DCGAN coder fixes 64
+    frame_size: int = 64  # pixels per side: the paper's DCGAN coder 64 (32: ours, small budgets); MLP coder any
     coder_hidden: int = 256  # MLP coder: hidden units
     coder_layers: int = 3  # MLP coder: linear layers
 
@@ -69,8 +69,9 @@ class SRVPConfig:
             raise ValueError(f"srvp: 1/dt must be a positive integer, got dt={self.dt}")
         if self.dynamics not in ("residual", "mlp", "gru"):
             raise ValueError(f"srvp: dynamics must be 'residual', 'mlp' or 'gru', got {self.dynamics!r}")
-        if self.frame_coder == "dcgan" and self.frame_size != 64:
-            raise ValueError(f"srvp: the DCGAN frame coder takes 64x64 frames, got frame_size={self.frame_size}")
+        if self.frame_coder == "dcgan" and self.frame_size not in (32, 64):
+            raise ValueError(f"srvp: the DCGAN frame coder takes 64x64 (or 32x32) frames, got frame_size="
+                             f"{self.frame_size}")
         if self.frame_coder == "mlp" and self.skip:
             raise ValueError("srvp: the MLP frame coder has no skip connections (skip must be false)")
 
@@ -164,8 +165,10 @@ class SRVP(AdamStep, nn.Module):
         self.config = c
         w_dim = c.inf_hidden if c.content else 0
         if c.frame_coder == "dcgan":
-            self.encoder = DCGANEncoder(c.channels, c.enc_dim, c.nf, bias=False, first_batch_norm=False)
-            self.decoder = DCGANDecoder(c.channels, w_dim + c.ny, c.nf, bias=False, skip=c.skip)
+            self.encoder = DCGANEncoder(c.channels, c.enc_dim, c.nf, bias=False, first_batch_norm=False,
+                                        frame_size=c.frame_size)
+            self.decoder = DCGANDecoder(c.channels, w_dim + c.ny, c.nf, bias=False, skip=c.skip,
+                                        frame_size=c.frame_size)
         else:
             self.encoder = MLPFrameEncoder(c.channels, c.frame_size, c.enc_dim, c.coder_hidden, c.coder_layers)
             self.decoder = MLPFrameDecoder(c.channels, c.frame_size, w_dim + c.ny, c.coder_hidden, c.coder_layers)

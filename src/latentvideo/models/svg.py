@@ -9,7 +9,7 @@ summed over time + beta * KL, as that code does.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import torch
@@ -37,6 +37,8 @@ class SVGConfig:
     beta: float = 1e-4
     n_past: int = 5  # conditioning frames during training (the skip connection comes from them)
     learned_prior: bool = True  # True: SVG-LP; False: SVG-FP
+    # pixels per side: the official DCGAN coder 64 (32: ours, small budgets)
+    frame_size: int = field(default=64, metadata={"enum": [32, 64]})
 
 
 def official_running_updates(steps: int) -> list[int]:
@@ -62,14 +64,15 @@ class SVGLoss(NamedTuple):
 
 
 class SVG(AdamStep, nn.Module):
-    """The SVG video model. ``x: (T, B, C, 64, 64)`` float in [0, 1] throughout."""
+    """The SVG video model. ``x: (T, B, C, S, S)`` float in [0, 1] throughout (S = ``frame_size``, 64 or 32)."""
 
     def __init__(self, config: SVGConfig):
         super().__init__()
         c = config
         self.config = c
-        self.encoder = DCGANEncoder(c.channels, c.g_dim, c.nf, bias=True, first_batch_norm=True)
-        self.decoder = DCGANDecoder(c.channels, c.g_dim, c.nf, bias=True, skip=True)
+        self.encoder = DCGANEncoder(c.channels, c.g_dim, c.nf, bias=True, first_batch_norm=True,
+                                    frame_size=c.frame_size)
+        self.decoder = DCGANDecoder(c.channels, c.g_dim, c.nf, bias=True, skip=True, frame_size=c.frame_size)
         self.predictor = DeterministicLSTM(c.g_dim + c.z_dim, c.g_dim, c.rnn_size, c.predictor_layers)
         self.posterior = GaussianLSTM(c.g_dim, c.z_dim, c.rnn_size, c.posterior_layers)
         self.prior = GaussianLSTM(c.g_dim, c.z_dim, c.rnn_size, c.prior_layers) if c.learned_prior else None

@@ -7,7 +7,7 @@ import copy
 import pytest
 import yaml
 
-from latentvideo import config, selection
+from latentvideo import config, job_params, selection
 from latentvideo.training.trainer import optimiser_settings
 
 
@@ -153,6 +153,16 @@ def test_experiments_are_declared_once_and_budgets_override_only_what_differs(re
     (lambda c: c["models"]["svg_lp"]["optimizer"].update(betas=[0.9, 1.5]), "1.5 is greater than or equal to the "
                                                                             "maximum of 1"),
     (lambda c: c["budgets"]["smoke"]["training"]["default"].update(batch_size=10**9), "10**9"),
+    # budget-level dataset overrides (the default's 32x32 deterministic Moving MNIST)
+    (lambda c: c["budgets"]["default"]["datasets"]["smmnist_deterministic"].update(frame_size=48),
+     "budgets.default.datasets.smmnist_deterministic: 48 is not one of [64, 32] (the merged entry"),
+    (lambda c: c["budgets"]["default"]["datasets"].update(smmnist_det={"frame_size": 32}),
+     "budgets.default.datasets.smmnist_det: not a dataset under datasets"),
+    (lambda c: c["budgets"]["default"]["datasets"]["smmnist_deterministic"].update(kind="color_mnist"),
+     "'budgets.default.datasets.smmnist_deterministic'"),
+    (lambda c: c["budgets"]["default"]["hyperparameters"]["svg_lp"].pop("frame_size"),
+     "budgets.default (svg_lp-smmnist_deterministic): the model takes 64-pixel frames, dataset smmnist_deterministic "
+     "has 32 at this budget"),
 ])
 def test_bad_config_names_the_key_and_schema(base_config, mutate, expected):
     cfg = copy.deepcopy(base_config)
@@ -228,3 +238,22 @@ def test_validate_config_and_train_agree_on_decay_beyond_steps(tmp_path, repo):
     path.write_text(yaml.safe_dump(cfg))
     with pytest.raises(config.ConfigError, match=r"lr_decay_steps \(5\) > steps \(3\)"):
         config.load(path, "default")  # checked for every budget, not only the selected one
+
+
+def test_a_budget_may_change_a_dataset_and_its_jobs_depend_on_that(repo):
+    """The default renders deterministic Moving MNIST at 32x32; the other budgets keep the paper's 64x64."""
+    default = config.load(repo / "config" / "config.yaml", "default")
+    paper = config.load(repo / "config" / "config.yaml", "paper")
+    assert config.dataset_entry(default, "smmnist_deterministic")["frame_size"] == 32
+    assert config.dataset_entry(paper, "smmnist_deterministic")["frame_size"] == 64
+    assert default["datasets"]["smmnist_deterministic"]["frame_size"] == 64  # the declaration is untouched
+    settings = config.experiment_settings(default, "srvp-smmnist_deterministic")
+    assert settings["dataset"]["frame_size"] == settings["hyperparameters"]["frame_size"] == 32
+    assert config.evaluation_job(default, "srvp-smmnist_deterministic", "interpolation")["dataset_config"][
+        "frame_size"] == 32
+    key = "budgets.default.datasets.smmnist_deterministic"
+    for rule, wildcards in (("make_testset", {"dataset": "smmnist_deterministic"}),
+                            ("train", {"experiment": "srvp-smmnist_deterministic"}),
+                            ("evaluate", {"experiment": "srvp-smmnist_deterministic", "evaluation": "standard"})):
+        assert key in job_params.job_param_keys(default, rule, wildcards), rule
+        assert key not in job_params.job_param_keys(paper, rule, wildcards), rule

@@ -52,7 +52,7 @@ def cmd_make_testset(args: argparse.Namespace) -> None:
 
     cfg = _cfg(args)
     n = config.budget_of(cfg)["evaluation"]["test_videos"]
-    manifest = build_test_set(args.dataset, cfg["datasets"][args.dataset], args.digits or None, n, args.out)
+    manifest = build_test_set(args.dataset, config.dataset_entry(cfg, args.dataset), args.digits or None, n, args.out)
     print(f"{args.dataset}: test set {manifest['shape']} -> {args.out}")
 
 
@@ -107,7 +107,7 @@ def cmd_baseline(args: argparse.Namespace) -> None:
     from latentvideo.evaluation.driver import evaluate_baseline
 
     cfg = _cfg(args)
-    evaluate_baseline(args.name, args.dataset, cfg["datasets"][args.dataset], cfg["budget"],
+    evaluate_baseline(args.name, args.dataset, config.dataset_entry(cfg, args.dataset), cfg["budget"],
                       config.budget_of(cfg)["evaluation"], args.testset, args.out)
 
 

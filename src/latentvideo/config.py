@@ -6,6 +6,7 @@ Nothing here runs at import time. Validation errors name the offending key and t
 from __future__ import annotations
 
 import copy
+import dataclasses
 import inspect
 import logging
 import math
@@ -303,9 +304,18 @@ def _budget_problems(cfg: Mapping[str, Any], bname: str, budget: Mapping[str, An
                                 f"runs (models: {sorted(models)})")
     if "default" in budget.get("hyperparameters", {}):
         problems.append(f"budgets.{bname}.hyperparameters.default: widths differ by model; key them by model name")
+    for name in budget.get("datasets", {}):
+        if name not in cfg["datasets"]:
+            problems.append(f"budgets.{bname}.datasets.{name}: not a dataset under datasets")
+        else:
+            problems += _dataset_override_problems(cfg, bname, name, budget)
     for exp in runs:
         spec = cfg["experiments"][exp]
-        ds = cfg["datasets"][spec["dataset"]]
+        ds = _budget_dataset(cfg, budget, spec["dataset"])
+        size = _model_frame_size(registered.get(spec["model"]), _merged_hyperparameters(cfg, budget, exp))
+        if "frame_size" in ds and size not in (None, ds["frame_size"]):
+            problems.append(f"budgets.{bname} ({exp}): the model takes {size}-pixel frames, dataset "
+                            f"{spec['dataset']} has {ds['frame_size']} at this budget")
         if ds.get("kind") == "raw_video" and not cfg["raw_data"].get(ds["raw"], {}).get("enabled", True):
             problems.append(f"budgets.{bname}: experiment {exp} trains on raw_data.{ds['raw']}, which is not "
                             f"enabled (set raw_data.{ds['raw']}.enabled: true)")
@@ -318,6 +328,34 @@ def _budget_problems(cfg: Mapping[str, Any], bname: str, budget: Mapping[str, An
             problems += _hyperparameter_problems(f"budgets.{bname}.hyperparameters ({exp})", registered[spec["model"]],
                                                  merged)
     return problems
+
+
+def _model_frame_size(spec: Any, hyper: Mapping[str, Any]) -> int | None:
+    """The frame size a registered model takes with ``hyper`` (its config's default unless set), or None if it
+    has no ``frame_size``."""
+    if spec is None:
+        return None
+    default = {f.name: f.default for f in dataclasses.fields(spec.config_class)}.get("frame_size")
+    return {"frame_size": default, **spec.fixed, **hyper}["frame_size"] if default is not None else None
+
+
+def _budget_dataset(cfg: Mapping[str, Any], budget: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """``datasets.<name>`` with ``budget``'s overrides (``budgets.<b>.datasets.<name>``) applied."""
+    return {**cfg["datasets"][name], **budget.get("datasets", {}).get(name, {})}
+
+
+def _dataset_override_problems(cfg: Mapping[str, Any], bname: str, name: str, budget: Mapping[str, Any]) -> list[str]:
+    """The dataset entry a budget's override makes must satisfy the dataset schema of its kind."""
+    probe = {**cfg, "datasets": {name: _budget_dataset(cfg, budget, name)}}
+    validator = jsonschema.Draft202012Validator(load_schema())
+    return [f"budgets.{bname}.datasets.{name}: {err.message} (the merged entry, schema {schema_path()})"
+            for err in validator.iter_errors(probe) if list(err.absolute_path)[:1] == ["datasets"]]
+
+
+def dataset_entry(cfg: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """The config entry of dataset ``name`` under the active budget (its ``budgets.<b>.datasets`` overrides
+    applied): what generators, models and notebooks see."""
+    return copy.deepcopy(_budget_dataset(cfg, budget_of(cfg), name))
 
 
 def _check_references(cfg: Mapping[str, Any]) -> None:
@@ -352,10 +390,6 @@ def _check_references(cfg: Mapping[str, Any]) -> None:
             if hyper.get("channels", want) != want:
                 problems.append(f"experiments.{name}: the model has {hyper['channels']} channel(s), dataset "
                                 f"{exp['dataset']} has {want}")
-            size = cfg["datasets"][exp["dataset"]].get("frame_size")
-            if "frame_size" in hyper and size is not None and hyper["frame_size"] != size:
-                problems.append(f"experiments.{name}: the model takes {hyper['frame_size']}x{hyper['frame_size']} "
-                                f"frames, dataset {exp['dataset']} has {size}x{size}")
     for name, ds in cfg["datasets"].items():
         weights = ds.get("velocity_weights")
         if weights is not None and (len(weights) != 2 * ds["max_speed"] + 1 or sum(weights) <= 0):
@@ -465,7 +499,7 @@ def experiment_settings(cfg: Mapping[str, Any], experiment: str) -> dict[str, An
         "model": exp["model"],
         "variant": exp["variant"],
         "dataset_name": exp["dataset"],
-        "dataset": cfg["datasets"][exp["dataset"]],
+        "dataset": dataset_entry(cfg, exp["dataset"]),
         "hyperparameters": _merged_hyperparameters(cfg, budget_of(cfg), experiment),
         "optimizer": model["optimizer"],
         "training": training_settings(cfg, experiment),
@@ -498,7 +532,7 @@ def evaluation_job(cfg: Mapping[str, Any], experiment: str, variant: str) -> dic
     settings = {k: v for k, v in cfg["evaluation_variants"][variant].items() if k not in GENERIC_VARIANT_KEYS}
     return copy.deepcopy({"label": cfg["experiments"][experiment]["label"],
                           "dataset": evaluation_dataset(cfg, experiment, variant),
-                          "dataset_config": cfg["datasets"][evaluation_dataset(cfg, experiment, variant)],
+                          "dataset_config": dataset_entry(cfg, evaluation_dataset(cfg, experiment, variant)),
                           "evaluation": budget_of(cfg)["evaluation"], "protocol": evaluation_protocol(
         cfg, experiment, variant), "variant": variant, "variant_settings": settings})
 

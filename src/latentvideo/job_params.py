@@ -37,8 +37,14 @@ def _digit_keys(cfg: Mapping[str, Any], dataset: str) -> list[str]:
     return ["digits", *_budget_key(cfg, "digits_source")] if stored_source(cfg, dataset) == [DIGITS] else []
 
 
+def _dataset_keys(cfg: Mapping[str, Any], dataset: str) -> list[str]:
+    """A dataset's entry and the active budget's overrides of it (``budgets.<b>.datasets.<name>``)."""
+    overrides = cfg["budgets"][cfg["budget"]].get("datasets", {})
+    return [f"datasets.{dataset}", *([f"budgets.{cfg['budget']}.datasets.{dataset}"] if dataset in overrides else [])]
+
+
 def _testset(cfg: Mapping[str, Any], w: Mapping[str, str]) -> list[str]:
-    return [f"datasets.{w['dataset']}", *_digit_keys(cfg, w["dataset"]),
+    return [*_dataset_keys(cfg, w["dataset"]), *_digit_keys(cfg, w["dataset"]),
             f"budgets.{cfg['budget']}.evaluation.test_videos"]
 
 
@@ -54,8 +60,8 @@ def _train(cfg: Mapping[str, Any], w: Mapping[str, str]) -> list[str]:
     """Not the label: renaming a row re-renders and re-evaluates, it does not retrain."""
     exp = cfg["experiments"][w["experiment"]]
     keys = [*_experiment_keys(cfg, w["experiment"], ("paper", "model", "dataset", "variant", "hyperparameters")),
-            f"models.{exp['model']}.hyperparameters",
-            f"models.{exp['model']}.optimizer", f"datasets.{exp['dataset']}", f"budgets.{cfg['budget']}.training",
+            f"models.{exp['model']}.hyperparameters", f"models.{exp['model']}.optimizer",
+            *_dataset_keys(cfg, exp["dataset"]), f"budgets.{cfg['budget']}.training",
             *_budget_key(cfg, "hyperparameters"), *_digit_keys(cfg, exp["dataset"])[:1]]
     if "raw" in cfg["datasets"][exp["dataset"]]:
         keys.append(f"raw_data.{cfg['datasets'][exp['dataset']]['raw']}")
@@ -66,7 +72,7 @@ def _evaluate(cfg: Mapping[str, Any], w: Mapping[str, str]) -> list[str]:
     exp = cfg["experiments"][w["experiment"]]
     return [f"budgets.{cfg['budget']}.evaluation", f"models.{exp['model']}.evaluation",
             *_experiment_keys(cfg, w["experiment"], ("label", "evaluation")), f"evaluation_variants.{w['evaluation']}",
-            f"datasets.{cfg['evaluation_variants'][w['evaluation']].get('dataset', exp['dataset'])}"]
+            *_dataset_keys(cfg, cfg["evaluation_variants"][w["evaluation"]].get("dataset", exp["dataset"]))]
 
 
 def _baseline(cfg: Mapping[str, Any], w: Mapping[str, str]) -> list[str]:
@@ -80,7 +86,7 @@ def _render(cfg: Mapping[str, Any], w: Mapping[str, str]) -> list[str]:
     experiments = sorted({r["experiment"] for r in instance.inputs if r["kind"] != "baseline"})
     return ["kernel", f"figures.{instance.name}", f"budgets.{cfg['budget']}.description",
             *_budget_key(cfg, "experiments"), *[f"experiments.{e}.label" for e in experiments],
-            *[f"datasets.{d}" for d in sorted(instance.datasets)],
+            *[key for d in sorted(instance.datasets) for key in _dataset_keys(cfg, d)],
             *[f"evaluation_variants.{v}" for v in selection.figure_evaluations(cfg, instance.name)]]
 
 

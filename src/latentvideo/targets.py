@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from latentvideo import selection
+from latentvideo import config, selection
 from latentvideo.evaluation.baselines import BASELINE_LABELS
 
 DIGITS = "data/processed/digits"
@@ -130,7 +130,7 @@ def _instance(cfg: Mapping[str, Any], name: str, dataset: str | None) -> FigureI
     kind = decl["kind"]
     return FigureInstance(
         name=name, stem=stem, kind=kind, notebook=decl["notebook"], instance=dataset, inputs=inputs,
-        datasets={d: dict(cfg["datasets"][d]) for d in shown}, paper_numbers=decl.get("paper_numbers"),
+        datasets={d: config.dataset_entry(cfg, d) for d in shown}, paper_numbers=decl.get("paper_numbers"),
         parameters=dict(decl.get("parameters", {})),
         outputs={s: f"{OUTPUT_DIRS[kind]}/{stem}.{s}" for s in OUTPUT_SUFFIXES[kind]},
         executed_notebook=f"results/notebooks/{stem}.ipynb")

@@ -160,6 +160,10 @@ def test_experiments_are_declared_once_and_budgets_override_only_what_differs(re
      "budgets.default.datasets.smmnist_det: not a dataset under datasets"),
     (lambda c: c["budgets"]["default"]["datasets"]["smmnist_deterministic"].update(kind="color_mnist"),
      "'budgets.default.datasets.smmnist_deterministic'"),
+    # a table declared before its experiments (SRVP Tables 7-9 on BAIR / KTH) is refused once they exist
+    (lambda c: c["figures"]["srvp2020_table8_kth"].update(experiments={"paper": "srvp2020", "model": "srvp",
+                                                                       "variant": "residual"}),
+     "figures.srvp2020_table8_kth.pending: experiments ['srvp-smmnist_stochastic', 'srvp-smmnist_deterministic'] now"),
     (lambda c: c["budgets"]["default"]["hyperparameters"]["svg_lp"].pop("frame_size"),
      "budgets.default (svg_lp-smmnist_deterministic): the model takes 64-pixel frames, dataset smmnist_deterministic "
      "has 32 at this budget"),

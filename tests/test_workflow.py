@@ -48,7 +48,7 @@ def test_paper_budget_dry_run_lists_every_job_quickly(tmp_path):
     # 10, 11 runs + SVG's trajectory distributions; 6 test sets (two SM-MNIST, one-digit, non-uniform, colour
     # MNIST, Pendulum)
     assert counts == {"acquire_mnist": 1, "prepare_digits": 1, "make_testset": 6, "train": 17, "evaluate": 29,
-                      "baseline": 4, "render_figure": 12, "render_table": 4, "all": 1,
+                      "baseline": 4, "render_figure": 12, "render_table": 7, "all": 1,
                       "acquire_raw": 1, "preprocess_raw": 1}  # the 5th Ave substitute is on by default
     assert "--budget paper" in out.stdout or "budget=paper" in out.stdout
     for experiment in ("srvp_gru-smmnist_deterministic", "srvp_mlp-smmnist_stochastic", "srvp_noz-smmnist_deterministic",
@@ -59,7 +59,9 @@ def test_paper_budget_dry_run_lists_every_job_quickly(tmp_path):
     for output in ("results/tables/srvp2020_table_dt_smmnist.md", "results/figures/srvp2020_fig10_frame_rate.pdf",
                    "results/figures/srvp2020_fig9_interpolation.pdf", "results/figures/srvp2020_fig11_content_swap.pdf",
                    "results/figures/denton2018_supp_fig4_trajectories.pdf", "results/tables/srvp2020_table6_pendulum.md",
-                   "results/runs/srvp-pendulum/seed0/model.pt", "data/processed/pendulum/test"):
+                   "results/runs/srvp-pendulum/seed0/model.pt", "data/processed/pendulum/test",
+                   "results/tables/srvp2020_table7_bair.md", "results/tables/srvp2020_table8_kth.md",
+                   "results/tables/srvp2020_table9_kth.md"):
         assert output in out.stdout
     assert elapsed < 10, f"dry run took {elapsed:.1f} s"
 

@@ -265,6 +265,11 @@ def _variant_use_problems(cfg: Mapping[str, Any], figure: str, exp_name: str, va
 def _figure_problems(cfg: Mapping[str, Any]) -> list[str]:
     problems = []
     for name, fig in cfg["figures"].items():
+        if "pending" in fig:
+            if selection.declared_experiments(cfg, name):
+                problems.append(f"figures.{name}.pending: experiments {selection.declared_experiments(cfg, name)} "
+                                f"now match its selector; remove `pending`")
+            continue
         for key, wanted in fig["experiments"].items():
             known = {e[key] for e in cfg["experiments"].values()}
             for value in wanted if isinstance(wanted, list) else [wanted]:

@@ -119,6 +119,13 @@ def _instance(cfg: Mapping[str, Any], name: str, dataset: str | None) -> FigureI
                                **{f: f"{eval_dir(experiment, evaluation, seed)}/{suffix[f]}" for f in files}})
         if cfg["experiments"][experiment]["dataset"] not in shown:
             shown.append(cfg["experiments"][experiment]["dataset"])
+    if "pending" in decl:  # nothing to read yet: one record saying why, with the selector's fields
+        first = {k: (v[0] if isinstance(v, list) else v) for k, v in decl["experiments"].items()}
+        for evaluation in selection.figure_evaluations(cfg, name):
+            inputs.append({"kind": "not_run", "experiment": None, "label": decl.get("parameters", {}).get(
+                "label", first.get("model", name)), "paper": first.get("paper"), "model": first.get("model"),
+                "variant": first.get("variant"), "dataset": first.get("dataset"), "evaluation": evaluation,
+                "seed": None, "reason": f"not declared yet: {decl['pending']}"})
     if decl.get("baselines", False):
         ran = [d for d in shown if any(r["kind"] == "experiment" and r["dataset"] == d for r in inputs)]
         for baseline in cfg["baselines"]:

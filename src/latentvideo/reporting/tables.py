@@ -11,7 +11,7 @@ import yaml
 
 from latentvideo.atomic import atomic_path
 
-METRIC_NAMES = {"psnr": "PSNR", "ssim": "SSIM", "elbo_per_video": "ELBO (nats/video)",
+METRIC_NAMES = {"psnr": "PSNR", "ssim": "SSIM", "lpips": "LPIPS", "elbo_per_video": "ELBO (nats/video)",
                 "log_likelihood_per_video": "log-likelihood (nats/video)", "kl_y_per_video": "KL y (nats/video)",
                 "kl_z_per_video": "KL z (nats/video)"}
 NOT_IN_PAPER = "—"
@@ -19,10 +19,10 @@ NOT_IN_PAPER_NOTE = "—: the paper reports no number for this cell."
 PAPER_ONLY = "not reimplemented here (the paper's number only)"
 
 
-def _fmt(metric: str, mean: float, ci: float | None) -> str:
-    """``mean ± ci`` (PSNR and nats with 2 decimals, SSIM with 4); the mean alone where ``ci`` is None (a
-    paper number printed without an interval)."""
-    digits = 4 if metric == "ssim" else 2
+def format_cell(metric: str, mean: float, ci: float | None) -> str:
+    """``mean ± ci`` (PSNR and nats with 2 decimals, SSIM and LPIPS with 4); the mean alone where ``ci`` is None
+    (a paper number printed without an interval)."""
+    digits = 4 if metric in ("ssim", "lpips") else 2
     return f"{mean:.{digits}f}" if ci is None else f"{mean:.{digits}f} ± {ci:.{digits}f}"
 
 
@@ -43,7 +43,7 @@ def comparison_table(metrics: pd.DataFrame, paper_numbers: dict[str, Any], datas
                 for m in metric_names:
                     paper = ref.get(ds, {}).get(m)
                     row[(ds, METRIC_NAMES[m], "ours")] = PAPER_ONLY
-                    row[(ds, METRIC_NAMES[m], "paper")] = _fmt(m, *paper) if paper else NOT_IN_PAPER
+                    row[(ds, METRIC_NAMES[m], "paper")] = format_cell(m, *paper) if paper else NOT_IN_PAPER
             rows.append(row)
             continue
         seen.add((ref["model"], ref["variant"]))
@@ -52,11 +52,11 @@ def comparison_table(metrics: pd.DataFrame, paper_numbers: dict[str, Any], datas
                 sel = means[(means["model"] == ref["model"]) & (means["variant"] == ref["variant"])
                             & (means["dataset"] == ds) & (means["metric"] == m)]
                 row[(ds, METRIC_NAMES[m], "ours")] = (
-                    _fmt(m, sel["value"].mean(), sel["ci95"].mean()) if len(sel)
+                    format_cell(m, sel["value"].mean(), sel["ci95"].mean()) if len(sel)
                     else f"not run (no {ref['model']}/{ref['variant']} experiment in "
                          f"{'budget ' + ', '.join(budgets) if budgets else 'this budget'})")
                 paper = ref.get(ds, {}).get(m)
-                row[(ds, METRIC_NAMES[m], "paper")] = _fmt(m, *paper) if paper else NOT_IN_PAPER
+                row[(ds, METRIC_NAMES[m], "paper")] = format_cell(m, *paper) if paper else NOT_IN_PAPER
         rows.append(row)
     extra = means.loc[np.array([(m, v) not in seen for m, v in zip(means["model"], means["variant"])], dtype=bool)]
     for (label, model, variant), group in extra.groupby(["label", "model", "variant"], sort=False):
@@ -64,8 +64,8 @@ def comparison_table(metrics: pd.DataFrame, paper_numbers: dict[str, Any], datas
         for ds in datasets:
             for m in metric_names:
                 sel = group[(group["dataset"] == ds) & (group["metric"] == m)]
-                row[(ds, METRIC_NAMES[m], "ours")] = (_fmt(m, sel["value"].mean(), sel["ci95"].mean()) if len(sel)
-                                                      else "not run for this dataset")
+                row[(ds, METRIC_NAMES[m], "ours")] = (
+                    format_cell(m, sel["value"].mean(), sel["ci95"].mean()) if len(sel) else "not run for this dataset")
                 row[(ds, METRIC_NAMES[m], "paper")] = NOT_IN_PAPER
         rows.append(row)
     table = pd.DataFrame(rows).set_index("method")
@@ -86,8 +86,9 @@ def variant_table(metrics: pd.DataFrame, variants: dict[str, str], not_run: dict
         for label in labels:
             for m in metric_names:
                 sel = means[(means["label"] == label) & (means["evaluation"] == variant) & (means["metric"] == m)]
-                row[(label, METRIC_NAMES[m])] = (_fmt(m, sel["value"].mean(), sel["ci95"].mean()) if len(sel)
-                                                 else not_run.get(label, "not evaluated"))
+                row[(label, METRIC_NAMES[m])] = (
+                    format_cell(m, sel["value"].mean(), sel["ci95"].mean()) if len(sel)
+                    else not_run.get(label, "not evaluated"))
         rows.append(row)
     table = pd.DataFrame(rows).set_index("test-time setting")
     table.columns = pd.MultiIndex.from_tuples(table.columns, names=["trained model", "metric"])

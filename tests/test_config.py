@@ -165,8 +165,11 @@ def test_experiments_are_declared_once_and_budgets_override_only_what_differs(re
                                                                        "variant": "residual"}),
      "figures.srvp2020_table8_kth.pending: experiments ['srvp-smmnist_stochastic', 'srvp-smmnist_deterministic'] now"),
     (lambda c: c["budgets"]["default"]["hyperparameters"]["svg_lp"].pop("frame_size"),
-     "budgets.default (svg_lp-smmnist_deterministic): the model takes 64-pixel frames, dataset smmnist_deterministic "
-     "has 32 at this budget"),
+     "budgets.default (svg_lp-smmnist_deterministic, evaluation standard): the model takes 64-pixel frames, dataset "
+     "smmnist_deterministic has 32 at this budget"),
+    (lambda c: c["budgets"]["default"]["datasets"].pop("smmnist_deterministic_one_digit"),
+     "budgets.default (srvp-smmnist_deterministic, evaluation interpolation): the model takes 32-pixel frames, "
+     "dataset smmnist_deterministic_one_digit has 64 at this budget"),
 ])
 def test_bad_config_names_the_key_and_schema(base_config, mutate, expected):
     cfg = copy.deepcopy(base_config)

@@ -314,13 +314,17 @@ def _budget_problems(cfg: Mapping[str, Any], bname: str, budget: Mapping[str, An
             problems.append(f"budgets.{bname}.datasets.{name}: not a dataset under datasets")
         else:
             problems += _dataset_override_problems(cfg, bname, name, budget)
+    for exp, variant in selection.evaluation_jobs(cfg, bname):  # every test set a model of the budget reads
+        spec = cfg["experiments"][exp]
+        tested = cfg["evaluation_variants"].get(variant, {}).get("dataset", spec["dataset"])
+        ds = _budget_dataset(cfg, budget, tested) if tested in cfg["datasets"] else {}
+        size = _model_frame_size(registered.get(spec["model"]), _merged_hyperparameters(cfg, budget, exp))
+        if "frame_size" in ds and size not in (None, ds["frame_size"]):
+            problems.append(f"budgets.{bname} ({exp}, evaluation {variant}): the model takes {size}-pixel frames, "
+                            f"dataset {tested} has {ds['frame_size']} at this budget")
     for exp in runs:
         spec = cfg["experiments"][exp]
         ds = _budget_dataset(cfg, budget, spec["dataset"])
-        size = _model_frame_size(registered.get(spec["model"]), _merged_hyperparameters(cfg, budget, exp))
-        if "frame_size" in ds and size not in (None, ds["frame_size"]):
-            problems.append(f"budgets.{bname} ({exp}): the model takes {size}-pixel frames, dataset "
-                            f"{spec['dataset']} has {ds['frame_size']} at this budget")
         if ds.get("kind") == "raw_video" and not cfg["raw_data"].get(ds["raw"], {}).get("enabled", True):
             problems.append(f"budgets.{bname}: experiment {exp} trains on raw_data.{ds['raw']}, which is not "
                             f"enabled (set raw_data.{ds['raw']}.enabled: true)")

@@ -266,9 +266,10 @@ def _figure_problems(cfg: Mapping[str, Any]) -> list[str]:
     problems = []
     for name, fig in cfg["figures"].items():
         if "pending" in fig:
-            if selection.declared_experiments(cfg, name):
-                problems.append(f"figures.{name}.pending: experiments {selection.declared_experiments(cfg, name)} "
-                                f"now match its selector; remove `pending`")
+            matching = selection.declared_experiments(cfg, name)
+            if matching:
+                problems.append(f"figures.{name}.pending: experiments {matching} now match its selector; remove "
+                                f"`pending`")
             continue
         for key, wanted in fig["experiments"].items():
             known = {e[key] for e in cfg["experiments"].values()}

@@ -30,11 +30,11 @@ def _digits(cfg: Mapping[str, Any], w: Mapping[str, str]) -> list[str]:
     return ["digits", *_budget_key(cfg, "digits_source")]
 
 
-def _digit_keys(cfg: Mapping[str, Any], dataset: str) -> list[str]:
-    """The digit settings, for a dataset generated from the digit pools (none for the others)."""
+def _uses_digits(cfg: Mapping[str, Any], dataset: str) -> bool:
+    """Whether a dataset is generated from the digit pools."""
     from latentvideo.targets import DIGITS, stored_source
 
-    return ["digits", *_budget_key(cfg, "digits_source")] if stored_source(cfg, dataset) == [DIGITS] else []
+    return stored_source(cfg, dataset) == [DIGITS]
 
 
 def _dataset_keys(cfg: Mapping[str, Any], dataset: str) -> list[str]:
@@ -44,7 +44,8 @@ def _dataset_keys(cfg: Mapping[str, Any], dataset: str) -> list[str]:
 
 
 def _testset(cfg: Mapping[str, Any], w: Mapping[str, str]) -> list[str]:
-    return [*_dataset_keys(cfg, w["dataset"]), *_digit_keys(cfg, w["dataset"]),
+    digits = ["digits", *_budget_key(cfg, "digits_source")] if _uses_digits(cfg, w["dataset"]) else []
+    return [*_dataset_keys(cfg, w["dataset"]), *digits,
             f"budgets.{cfg['budget']}.evaluation.test_videos"]
 
 
@@ -62,7 +63,7 @@ def _train(cfg: Mapping[str, Any], w: Mapping[str, str]) -> list[str]:
     keys = [*_experiment_keys(cfg, w["experiment"], ("paper", "model", "dataset", "variant", "hyperparameters")),
             f"models.{exp['model']}.hyperparameters", f"models.{exp['model']}.optimizer",
             *_dataset_keys(cfg, exp["dataset"]), f"budgets.{cfg['budget']}.training",
-            *_budget_key(cfg, "hyperparameters"), *_digit_keys(cfg, exp["dataset"])[:1]]
+            *_budget_key(cfg, "hyperparameters"), *(["digits"] if _uses_digits(cfg, exp["dataset"]) else [])]
     if "raw" in cfg["datasets"][exp["dataset"]]:
         keys.append(f"raw_data.{cfg['datasets'][exp['dataset']]['raw']}")
     return keys

@@ -16,6 +16,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
+from latentvideo.models.dcgan64 import FRAME_SIZES as DCGAN_FRAME_SIZES
 from latentvideo.models.dcgan64 import DCGANDecoder, DCGANEncoder, init_dcgan_weights
 from latentvideo.models.gaussian import (
     DiagGaussian,
@@ -69,7 +70,7 @@ class SRVPConfig:
             raise ValueError(f"srvp: 1/dt must be a positive integer, got dt={self.dt}")
         if self.dynamics not in ("residual", "mlp", "gru"):
             raise ValueError(f"srvp: dynamics must be 'residual', 'mlp' or 'gru', got {self.dynamics!r}")
-        if self.frame_coder == "dcgan" and self.frame_size not in (32, 64):
+        if self.frame_coder == "dcgan" and self.frame_size not in DCGAN_FRAME_SIZES:
             raise ValueError(f"srvp: the DCGAN frame coder takes 64x64 (or 32x32) frames, got frame_size="
                              f"{self.frame_size}")
         if self.frame_coder == "mlp" and self.skip:
@@ -310,14 +311,23 @@ class SRVP(AdamStep, nn.Module):
             residuals=torch.stack(residuals),
         )
 
+    def _elementwise_terms(self, x: torch.Tensor, out: SRVPOutput) -> tuple[torch.Tensor, torch.Tensor,
+                                                                          torch.Tensor | None]:
+        """The ELBO's terms before any sum: NLL ``(T, B, C, H, W)``, KL(y_1) ``(B, ny)``, KL(z) ``(T-1, B, nz)``
+        (None without z), in nats."""
+        nll = gaussian_nll(x, out.recon, self.config.obs_scale)
+        kl_y = kl_divergence(out.q_y, standard_normal_like(out.q_y.mean))
+        return nll, kl_y, kl_divergence(out.q_z, out.p_z) if out.q_z is not None else None
+
     def loss(self, x: torch.Tensor) -> SRVPLoss:
         """Negative ELBO with SRVP's weights and residual penalty, per sequence (divided by batch size)."""
         c = self.config
         b = x.shape[1]
         out = self(x)
-        nll = gaussian_nll(x, out.recon, c.obs_scale).sum() / b
-        kl_y = kl_divergence(out.q_y, standard_normal_like(out.q_y.mean)).sum() / b
-        kl_z = kl_divergence(out.q_z, out.p_z).sum() / b if out.q_z is not None else nll.new_zeros(())
+        nll_terms, kl_y_terms, kl_z_terms = self._elementwise_terms(x, out)
+        nll = nll_terms.sum() / b
+        kl_y = kl_y_terms.sum() / b
+        kl_z = kl_z_terms.sum() / b if kl_z_terms is not None else nll.new_zeros(())
         res = out.residuals.norm(p=2, dim=-1).sum() / b
         total = nll + c.beta_y * kl_y + c.beta_z * kl_z + c.l2_res * res
         return SRVPLoss(total, nll, kl_y, kl_z, res)
@@ -325,10 +335,10 @@ class SRVP(AdamStep, nn.Module):
     def elbo(self, x: torch.Tensor) -> ELBO:
         """The ELBO of each video ``x: (T, B, C, H, W)`` (one posterior sample; call in eval mode for the test
         protocol's w): ``log p(x | y) - KL(q(y_1) || N(0, I)) - sum_t KL(q(z_t) || p(z_t | y_{t-1}))``."""
-        out = self(x)
-        log_likelihood = -gaussian_nll(x, out.recon, self.config.obs_scale).flatten(2).sum(2).sum(0)
-        kl_y = kl_divergence(out.q_y, standard_normal_like(out.q_y.mean)).sum(-1)
-        kl_z = kl_divergence(out.q_z, out.p_z).sum(-1).sum(0) if out.q_z is not None else torch.zeros_like(kl_y)
+        nll_terms, kl_y_terms, kl_z_terms = self._elementwise_terms(x, self(x))
+        log_likelihood = -nll_terms.flatten(2).sum(2).sum(0)
+        kl_y = kl_y_terms.sum(-1)
+        kl_z = kl_z_terms.sum(-1).sum(0) if kl_z_terms is not None else torch.zeros_like(kl_y)
         return ELBO(log_likelihood - kl_y - kl_z, log_likelihood, kl_y, kl_z)
 
     # -- prediction ------------------------------------------------------------------------------

@@ -38,23 +38,19 @@ def comparison_table(metrics: pd.DataFrame, paper_numbers: dict[str, Any], datas
     seen = set()
     for ref in paper_numbers["rows"]:
         row = {"method": ref["label"]}
-        if "model" not in ref:
-            for ds in datasets:
-                for m in metric_names:
-                    paper = ref.get(ds, {}).get(m)
-                    row[(ds, METRIC_NAMES[m], "ours")] = PAPER_ONLY
-                    row[(ds, METRIC_NAMES[m], "paper")] = format_cell(m, *paper) if paper else NOT_IN_PAPER
-            rows.append(row)
-            continue
-        seen.add((ref["model"], ref["variant"]))
+        if "model" in ref:
+            seen.add((ref["model"], ref["variant"]))
         for ds in datasets:
             for m in metric_names:
-                sel = means[(means["model"] == ref["model"]) & (means["variant"] == ref["variant"])
-                            & (means["dataset"] == ds) & (means["metric"] == m)]
-                row[(ds, METRIC_NAMES[m], "ours")] = (
-                    format_cell(m, sel["value"].mean(), sel["ci95"].mean()) if len(sel)
-                    else f"not run (no {ref['model']}/{ref['variant']} experiment in "
-                         f"{'budget ' + ', '.join(budgets) if budgets else 'this budget'})")
+                if "model" not in ref:
+                    ours = PAPER_ONLY
+                else:
+                    sel = means[(means["model"] == ref["model"]) & (means["variant"] == ref["variant"])
+                                & (means["dataset"] == ds) & (means["metric"] == m)]
+                    ours = (format_cell(m, sel["value"].mean(), sel["ci95"].mean()) if len(sel)
+                            else f"not run (no {ref['model']}/{ref['variant']} experiment in "
+                                 f"{'budget ' + ', '.join(budgets) if budgets else 'this budget'})")
+                row[(ds, METRIC_NAMES[m], "ours")] = ours
                 paper = ref.get(ds, {}).get(m)
                 row[(ds, METRIC_NAMES[m], "paper")] = format_cell(m, *paper) if paper else NOT_IN_PAPER
         rows.append(row)

@@ -149,6 +149,16 @@ def test_non_finite_loss_names_the_step_and_keeps_last_good_checkpoint(tmp_path,
     assert not (tmp_path / "model.pt").exists()
 
 
+def test_non_finite_loss_under_a_budget_learning_rate_names_the_budget_key(tmp_path, digits, repo):
+    """Where the budget sets the learning rate, lowering the model's would change nothing: the advice names
+    the budget's key and the rate in force."""
+    settings = settings_for(repo, "svg_lp-smmnist_stochastic", steps=6, checkpoint_every=2, lr=0.002)
+    with pytest.raises(NonFiniteLossError, match=r"To go on, lower the budget's learning rate \(budgets\.smoke\."
+                                                 r"training\.<default\|svg_lp\|svg_lp-smmnist_stochastic>\.lr, "
+                                                 r"now 0\.002\)"):
+        _poisoned_train(settings, digits, tmp_path, at_step=3)
+
+
 def test_non_finite_parameters_are_never_checkpointed_and_a_rerun_fails_at_once(tmp_path, digits, repo):
     """checkpoint_every 3, Adam's state NaN after step 2 (so the loss of step 3 is finite, its update is not):
     the save of step 3 is refused, the message says no checkpoint exists (rather than naming a file that does

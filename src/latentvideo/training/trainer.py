@@ -53,8 +53,13 @@ FAILURE_RECORD = "non_finite.json"
 
 
 def _advice(settings: dict[str, Any]) -> str:
-    return (f"lower models.{settings['model']}.optimizer.lr (now {settings['optimizer']['lr']:g}) in the config, "
-            "or check the training data; with changed settings the run starts afresh")
+    """What to change: the learning rate in force (the budget's, where it sets one) or the data."""
+    if "lr" in settings["training"]:
+        where = (f"the budget's learning rate (budgets.{settings['budget']}.training.<default|{settings['model']}|"
+                 f"{settings['experiment']}>.lr, now {settings['training']['lr']:g})")
+    else:
+        where = f"models.{settings['model']}.optimizer.lr (now {settings['optimizer']['lr']:g})"
+    return f"lower {where} in the config, or check the training data; with changed settings the run starts afresh"
 
 
 def _failure_message(settings: dict[str, Any], seed: int, what: str, step: int, detail: str,

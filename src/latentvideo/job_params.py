@@ -44,9 +44,8 @@ def _dataset_keys(cfg: Mapping[str, Any], dataset: str) -> list[str]:
 
 
 def _testset(cfg: Mapping[str, Any], w: Mapping[str, str]) -> list[str]:
-    digits = ["digits", *_budget_key(cfg, "digits_source")] if _uses_digits(cfg, w["dataset"]) else []
-    return [*_dataset_keys(cfg, w["dataset"]), *digits,
-            f"budgets.{cfg['budget']}.evaluation.test_videos"]
+    digits = _digits(cfg, w) if _uses_digits(cfg, w["dataset"]) else []
+    return [*_dataset_keys(cfg, w["dataset"]), *digits, f"budgets.{cfg['budget']}.evaluation.test_videos"]
 
 
 def _raw(cfg: Mapping[str, Any], w: Mapping[str, str]) -> list[str]:

@@ -5,9 +5,10 @@ test videos):
 
 1. a trained SRVP checkpoint (e.g. the default run's) reconstructing test videos from its posterior (w from
    the frames, y_1 and z inferred, eval mode): what its decoder renders from (w, y);
-2. a per-frame autoencoder built from the *same* DCGAN encoder and decoder (same widths, frame size, code
-   size, learning rate, batch of ``batch_size`` x ``train_length`` frames from the same training stream),
-   the decoder fed the frame's own code (and zeros where SRVP's y goes), trained ``--steps`` steps.
+2. a per-frame autoencoder made of the encoder and decoder of a freshly built SRVP of the same settings
+   (same modules, widths, frame size and initialisation; SRVP's learning rate and Adam betas; batches of
+   ``batch_size`` x ``train_length`` frames from the same training stream), the decoder fed the frame's own
+   code followed by zeros where SRVP puts the rest of (w, y), trained ``--steps`` steps.
 
 If (2) reaches sharp digits in a fraction of (1)'s steps, the blur is SRVP's binding of content w to the
 positions in y, which takes far more steps than a laptop budget, not the coders' width.
@@ -27,8 +28,8 @@ from latentvideo import config
 from latentvideo.data.shards import read_videos
 from latentvideo.data.training_data import open_training_data
 from latentvideo.data.training_stream import to_float_video
-from latentvideo.models.dcgan64 import DCGANDecoder, DCGANEncoder, init_dcgan_weights
-from latentvideo.training.trainer import load_trained
+from latentvideo.models import build_model
+from latentvideo.training.trainer import Trained, load_trained, optimiser_settings
 
 
 def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -41,27 +42,24 @@ def test_frames(testset: str, videos: int, length: int) -> torch.Tensor:
     return to_float_video(torch.from_numpy(read_videos(testset, limit=videos, verify=True)[:, :length]))
 
 
-def srvp_reconstruction(checkpoint: str, x: torch.Tensor) -> torch.Tensor:
-    """SRVP's reconstruction of ``x (T, B, C, H, W)`` from its posterior, eval mode; same shape."""
-    model = load_trained(checkpoint).model
+def srvp_reconstruction(trained: Trained, x: torch.Tensor) -> torch.Tensor:
+    """A trained SRVP's reconstruction of ``x (T, B, C, H, W)`` from its posterior, eval mode; same shape."""
     with torch.no_grad():
-        return model(x).recon
+        return trained.model(x).recon
 
 
 def autoencoder_curve(settings: dict, data: str, steps: int, x: torch.Tensor
                       ) -> tuple[list[tuple[int, float, float]], torch.Tensor]:
     """(step, test reconstruction PSNR, seconds) at every quarter of ``steps``, and the final reconstruction
     of ``x`` (same shape)."""
-    hp, t = settings["hyperparameters"], settings["training"]
     torch.manual_seed(0)
-    enc = DCGANEncoder(1, hp["enc_dim"], hp["nf"], bias=False, first_batch_norm=False, frame_size=hp["frame_size"])
-    dec = DCGANDecoder(1, hp["enc_dim"] + hp["ny"], hp["nf"], bias=False, frame_size=hp["frame_size"])
-    enc.apply(init_dcgan_weights)
-    dec.apply(init_dcgan_weights)
-    lr = t.get("lr", settings["optimizer"]["lr"])
-    opt = torch.optim.Adam([*enc.parameters(), *dec.parameters()], lr=lr, betas=(0.9, 0.999))
-    stream = open_training_data(settings["dataset"], data, t["batch_size"], 0, steps, 1).steps(0)
-    pad = torch.zeros(1, hp["ny"])
+    srvp = build_model(settings["model"], settings["hyperparameters"])
+    enc, dec = srvp.encoder, srvp.decoder
+    opt_settings = optimiser_settings(settings)
+    opt = torch.optim.Adam([*enc.parameters(), *dec.parameters()], lr=opt_settings.lr, betas=opt_settings.betas)
+    stream = open_training_data(settings["dataset"], data, settings["training"]["batch_size"], 0, steps, 1).steps(0)
+    # the decoder's input is (w, y); here the frame's own code and zeros for the rest
+    pad = torch.zeros(1, dec.first[0].in_channels - enc.out_dim)
 
     def reconstruct(frames: torch.Tensor) -> torch.Tensor:
         code = enc(frames).code
@@ -116,13 +114,15 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     settings = config.experiment_settings(config.load(args.config, args.budget), args.experiment)
     x = test_frames(args.testset, args.videos, settings["dataset"]["train_length"])
-    print(f"test frames {tuple(x.shape)} from {args.testset}; {config.budget_summary(settings)}, nf {settings['hyperparameters']['nf']}, "
-          f"frame size {settings['hyperparameters']['frame_size']}")
+    hp = settings["hyperparameters"]
+    print(f"test frames {tuple(x.shape)} from {args.testset}; {config.budget_summary(settings)}, nf {hp['nf']}, "
+          f"frame size {hp['frame_size']}")
     rows = {"test frames": x}
     if args.checkpoint:
-        steps = torch.load(args.checkpoint, map_location="cpu", weights_only=True)["step"]
-        rows[f"SRVP ({steps} steps), from its posterior"] = srvp_reconstruction(args.checkpoint, x)
-        print(f"SRVP ({steps} steps), reconstruction from its posterior: {psnr(rows[list(rows)[-1]], x):.2f} dB")
+        trained = load_trained(args.checkpoint)
+        label = f"SRVP ({trained.settings['training']['steps']} steps), from its posterior"
+        rows[label] = srvp_reconstruction(trained, x)
+        print(f"{label}: {psnr(rows[label], x):.2f} dB")
     curve, final = autoencoder_curve(settings, args.data, args.steps, x)
     for step, value, seconds in curve:
         print(f"per-frame autoencoder, same coders, {step:5d} steps: {value:.2f} dB ({seconds:.0f} s)")

@@ -114,3 +114,33 @@ def test_a_read_only_output_folder_is_said_in_words(tmp_path, small_config, digi
     with tmpfs(tmp_path / "ro", "size=1m,ro") as out:
         proc = cli(*train_args(small_config, digits, out / "run"))
         assert_message(proc, "read-only file system")
+
+
+def test_version_names_the_package_and_the_commit(repo, capsys):
+    import latentvideo
+    from latentvideo.cli import main
+    from latentvideo.provenance import code_version
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out == f"latentvideo {latentvideo.__version__} (code {code_version()})\n"
+
+
+def test_every_option_of_every_command_says_what_it_is():
+    import argparse
+
+    from latentvideo.cli import build_parser
+
+    silent = []
+
+    def walk(parser, name):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub_name, sub in action.choices.items():
+                    walk(sub, sub_name)
+            elif not action.help:
+                silent.append(f"{name} {'/'.join(action.option_strings) or action.dest}")
+
+    walk(build_parser(), "latentvideo")
+    assert not silent, silent

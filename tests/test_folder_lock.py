@@ -57,3 +57,28 @@ def test_the_lock_is_reentrant_for_nobody_and_released_after_an_error(tmp_path):
             raise RuntimeError
     with folder_lock.exclusive(tmp_path / "run", "training"):
         pass
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o002, 0o077])
+def test_atomic_outputs_take_the_mode_of_ordinary_files_under_the_umask(tmp_path, umask):
+    """Temporaries are private while written; the renamed result is as readable as `open()` would make it."""
+    import os
+    import stat
+
+    from latentvideo.atomic import atomic_dir, atomic_path, current_umask
+
+    old = os.umask(umask)
+    try:
+        assert current_umask() == umask
+        with atomic_path(tmp_path / "metrics.csv") as tmp:
+            tmp.write_text("a,b\n")
+        with atomic_dir(tmp_path / "testset") as tmp:
+            (tmp / "shard.npy").write_bytes(b"x")
+        with open(tmp_path / "plain.txt", "w") as fh:  # what the result should match
+            fh.write("x")
+        os.mkdir(tmp_path / "plain")
+    finally:
+        os.umask(old)
+    mode = lambda p: stat.S_IMODE(p.stat().st_mode)  # noqa: E731
+    assert mode(tmp_path / "metrics.csv") == mode(tmp_path / "plain.txt") == 0o666 & ~umask
+    assert mode(tmp_path / "testset") == mode(tmp_path / "plain") == 0o777 & ~umask

@@ -1,6 +1,8 @@
 """Atomic writes: an interrupted job never leaves a half-written output behind.
 
 Everything is written to a temporary sibling and renamed into place (``os.replace`` is atomic on POSIX).
+The temporary is created private (mode 0600 / 0700); before the rename it takes the mode an ordinary file
+or folder would have under the process's umask, so collaborators read results as they read any file.
 """
 
 from __future__ import annotations
@@ -16,6 +18,23 @@ from pathlib import Path
 from typing import Any
 
 
+def current_umask() -> int:
+    """The process's umask, read without changing it where Linux exposes it (``/proc/self/status``)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)  # elsewhere: set and restore (the only way POSIX offers)
+    os.umask(mask)
+    return mask
+
+
+def _ordinary_mode(path: Path, directory: bool) -> None:
+    os.chmod(path, (0o777 if directory else 0o666) & ~current_umask())
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path, keep_suffix: bool = False) -> Iterator[Path]:
     """Yield a temporary file path next to ``path``; on success rename it to ``path``, on error delete it.
@@ -29,6 +48,7 @@ def atomic_path(path: str | Path, keep_suffix: bool = False) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        _ordinary_mode(tmp_path, directory=False)
         os.replace(tmp_path, path)
     finally:
         if tmp_path.exists():
@@ -51,6 +71,7 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
         tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
         try:
             yield tmp
+            _ordinary_mode(tmp, directory=True)
             if path.exists():
                 shutil.rmtree(path)
             os.replace(tmp, path)

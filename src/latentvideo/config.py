@@ -547,14 +547,25 @@ def evaluation_job(cfg: Mapping[str, Any], experiment: str, variant: str) -> dic
         cfg, experiment, variant), "variant": variant, "variant_settings": settings})
 
 
-def job_resources(cfg: Mapping[str, Any], rule: str) -> dict[str, int]:
-    """Cluster resources of one rule under the active budget: ``{"mem_mb": MB, "runtime": minutes}``.
+def _threads_of_the_job(wildcards: Any, threads: int) -> int:
+    """Snakemake resource callable: the job's threads (CPUs per GPU follow them)."""
+    return threads
 
-    ``budgets.<budget>.resources.<rule>`` overrides ``...resources.default`` key by key. GPUs and CPUs per GPU
-    do not depend on the budget: they are set per rule in the workflow profile ``profiles/default``.
+
+def job_resources(cfg: Mapping[str, Any], rule: str) -> dict[str, Any]:
+    """Cluster resources of one rule under the active budget: ``{"mem_mb": MB, "runtime": minutes}``, plus
+    ``gpu`` and ``cpus_per_gpu`` (a callable: the job's threads) where the budget asks for GPUs.
+
+    ``budgets.<budget>.resources.<rule>`` overrides ``...resources.default`` key by key. A budget sized for
+    CPUs (the default) asks for no GPU, so a local run's job headers and a cluster's requests say what is used.
     """
     table = budget_of(cfg)["resources"]
-    return {**table["default"], **table.get(rule, {})}
+    resources: dict[str, Any] = {**table["default"], **table.get(rule, {})}
+    if resources.get("gpu", 0) > 0:
+        resources["cpus_per_gpu"] = _threads_of_the_job
+    else:
+        resources.pop("gpu", None)
+    return resources
 
 
 def budget_summary(settings: Mapping[str, Any]) -> str:

@@ -25,4 +25,4 @@ rule train:
     shell:
         "latentvideo --log {log:q} train --config {params.cfg:q} --budget {params.budget:q}"
         " --experiment {wildcards.experiment:q} --seed {wildcards.seed:q} --data={input.data:q}"
-        " --threads {threads} --no-progress --out {params.out:q}"
+        " --threads {threads} --out {params.out:q}"

@@ -15,7 +15,6 @@ best sample w.r.t. the first metric), ``first_sample``, and with ``save_intermed
 from __future__ import annotations
 
 import functools
-import sys
 from typing import Any
 
 import numpy as np
@@ -25,6 +24,7 @@ from latentvideo.data.shards import read_videos, to_model_layout
 from latentvideo.evaluation.best_of_n import Sampler, best_of_n, frame_metrics
 from latentvideo.evaluation.protocols import EvaluationJob, ProtocolResult, ProtocolSpec, trained_at, write_results
 from latentvideo.evaluation.tidy import metric_rows
+from latentvideo.progress import Progress
 
 EVAL_SEED = 1  # SRVP's --test_seed
 
@@ -64,6 +64,8 @@ def run(job: EvaluationJob) -> ProtocolResult:
         saved["intermediate"] = []
     sampler = _sampler(job)
     n_saved = 0
+    progress = Progress(f"evaluate {meta['experiment']} ({job.variant}), best of {n_samples}", len(videos),
+                        unit="video")
     for start in range(0, len(videos), evaluation["batch_size"]):
         torch.manual_seed(EVAL_SEED + start)
         x = torch.from_numpy(to_model_layout(videos[start : start + evaluation["batch_size"]]))
@@ -80,8 +82,9 @@ def run(job: EvaluationJob) -> ProtocolResult:
             if "intermediate" in saved:
                 saved["intermediate"].append(_intermediate(job, cond[:, :keep], target.shape[0]))
             n_saved += keep
-        print(f"[latentvideo] evaluated {min(start + evaluation['batch_size'], len(videos))}/{len(videos)} videos",
-              file=sys.stderr)
+        progress.update(min(start + evaluation["batch_size"], len(videos)),
+                        {f"best {name}": float(np.concatenate(scores[name]).mean()) for name in metrics})
+    progress.close()
     meta = {**meta, "samples": n_samples}
     rows = [row for name in metrics for row in metric_rows(meta, name, np.concatenate(scores[name]), cond_frames + 1)]
     arrays = {k: np.concatenate(v) if v else np.empty(0, np.uint8) for k, v in saved.items()}

@@ -29,7 +29,6 @@ from typing import Any, NamedTuple
 
 import torch
 from torch.utils.data import DataLoader
-from tqdm import tqdm
 
 from latentvideo import determinism, folder_lock, provenance
 from latentvideo.atomic import remove_stale_temporaries, write_json, write_text
@@ -39,6 +38,7 @@ from latentvideo.data.training_stream import to_float_video
 from latentvideo.devices import describe, pick_device
 from latentvideo.models import build_model
 from latentvideo.models.optimisation import Optimisation, OptimiserSettings
+from latentvideo.progress import Mode, Progress, format_terms
 from latentvideo.training import checkpoint
 from latentvideo.training.preemption import TrainingInterrupted, stop_signals
 
@@ -126,21 +126,25 @@ def _read_log(path: Path, up_to_step: int) -> list[str]:
 
 
 def train(settings: dict[str, Any], seed: int, data_dir: str | Path, out_dir: str | Path,
-          device: str = "auto", threads: int | None = None, progress: bool = True,
-          on_step: Callable[[int], None] | None = None) -> Path:
+          device: str = "auto", threads: int | None = None, progress: Mode | bool = "auto",
+          progress_every: float = 30.0, on_step: Callable[[int], None] | None = None) -> Path:
     """Run (or resume) training on ``data_dir`` (see :mod:`latentvideo.data.training_data`); returns the path
     of the final checkpoint ``model.pt``.
 
     Only one process may train into ``out_dir`` at a time (:mod:`latentvideo.folder_lock`). ``on_step(step)``
-    is called after each optimisation step (1-based count); tests use it to interrupt a run.
+    is called after each optimisation step (1-based count); tests use it to interrupt a run. ``progress``
+    (:mod:`latentvideo.progress`): ``auto`` is a bar on a terminal and a line every ``progress_every`` seconds
+    elsewhere; ``False`` or ``off`` prints only the opening and closing lines.
     """
+    mode: Mode = "off" if progress is False else "auto" if progress is True else progress
     out_dir = Path(out_dir)
     with folder_lock.exclusive(out_dir, f"training {settings['experiment']} seed {seed}"):
-        return _train_locked(settings, seed, data_dir, out_dir, device, threads, progress, on_step)
+        return _train_locked(settings, seed, data_dir, out_dir, device, threads, mode, progress_every, on_step)
 
 
 def _train_locked(settings: dict[str, Any], seed: int, data_dir: str | Path, out_dir: Path, device: str,
-                  threads: int | None, progress: bool, on_step: Callable[[int], None] | None) -> Path:
+                  threads: int | None, progress: Mode, progress_every: float,
+                  on_step: Callable[[int], None] | None) -> Path:
     ckpt_dir = out_dir / "checkpoints"
     ckpt_path = ckpt_dir / "last.pt"
     log_path = out_dir / "train_log.jsonl"
@@ -209,8 +213,10 @@ def _train_locked(settings: dict[str, Any], seed: int, data_dir: str | Path, out
             raise fail("the parameters became non-finite", step, str(err)) from None
         good.update(path=ckpt_path, step=step)
 
-    bar = tqdm(total=t_cfg["steps"], initial=start, disable=not progress, mininterval=2.0, file=sys.stderr,
-               desc=settings["experiment"])
+    bar = Progress(f"train {settings['experiment']} seed {seed}", t_cfg["steps"], initial=start, mode=progress,
+                   every=progress_every)
+    last_validation: dict[str, float] = {}
+    terms: dict[str, float] = {}
     with open(work_log, "a") as log_file, stop_signals() as stop:
         for step, batch in enumerate(loader, start=start + 1):
             x = to_float_video(batch).to(dev, non_blocking=True)
@@ -226,19 +232,20 @@ def _train_locked(settings: dict[str, Any], seed: int, data_dir: str | Path, out
                 record = {**(record or {"step": step, **_lr_record(optimisation), **terms}),
                           **_validate(model, val_x, dev)}
             if record is not None:
+                last_validation.update({k: v for k, v in record.items() if k.startswith("val_")})
                 log_file.write(json.dumps(record) + "\n")
                 log_file.flush()
             if step % t_cfg["checkpoint_every"] == 0 and step < t_cfg["steps"]:
                 save_state(step)
-            bar.update(1)
-            bar.set_postfix(loss=f"{terms['total']:.4g}", refresh=False)
+            bar.update(step, terms)
             if on_step is not None:
                 on_step(step)
             if stop.requested and step < t_cfg["steps"]:
                 save_state(step)
                 log_file.flush()
                 raise TrainingInterrupted(stop.signum, step, str(ckpt_path))
-    bar.close()
+    bar.close(f"final training loss: {format_terms(terms)}"
+              + (f"; validation: {format_terms(last_validation)}" if last_validation else ""))
     final = out_dir / "model.pt"
     try:
         checkpoint.save(final, **payload(t_cfg["steps"]))

@@ -370,6 +370,8 @@ def dataset_entry(cfg: Mapping[str, Any], name: str) -> dict[str, Any]:
 
 def _check_references(cfg: Mapping[str, Any]) -> None:
     problems = []
+    problems += [f"dataset_titles.{name}: no such dataset under datasets" for name in cfg.get("dataset_titles", {})
+                 if name not in cfg["datasets"]]
     registered = registered_models()
     accepted = {name: spec.hyperparameter_names() for name, spec in registered.items()}
     for name, model in cfg["models"].items():

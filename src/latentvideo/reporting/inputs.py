@@ -42,3 +42,8 @@ def not_run_note(inputs: Iterable[Record]) -> str:
         if r["kind"] == "not_run":
             skipped.setdefault(r["reason"], []).append(f"{r['label']} on {r['dataset']}")
     return " ".join(f"{', '.join(dict.fromkeys(names))}: {reason}." for reason, names in skipped.items())
+
+
+def not_run_reasons(inputs: Iterable[Record]) -> dict[tuple[Any, Any, Any], str]:
+    """{(model, variant, dataset): why the budget did not run it} for the not_run records of ``inputs``."""
+    return {(r["model"], r["variant"], r["dataset"]): r["reason"] for r in inputs if r["kind"] == "not_run"}

@@ -3,7 +3,8 @@
 The notebook receives, as papermill parameters: ``inputs`` (one record per file set, see
 :class:`latentvideo.targets.FigureInstance`), ``datasets`` (the config entries of the datasets shown),
 ``outputs`` (``{suffix: path}`` it must write), ``paper_numbers`` (a YAML path or None), ``instance`` (the
-``for_each`` value or None), ``budget`` and ``budget_description``, and the declaration's ``parameters``.
+``for_each`` value or None), ``titles`` ({dataset: readable title}), ``budget`` and ``budget_description``, and
+the declaration's ``parameters``.
 The executed notebook is kept (``results/notebooks/<stem>.ipynb``), written atomically.
 """
 
@@ -24,6 +25,7 @@ class RenderError(RuntimeError):
 def notebook_parameters(cfg: Mapping[str, Any], inst: FigureInstance) -> dict[str, Any]:
     return {"inputs": inst.inputs, "datasets": inst.datasets, "outputs": inst.outputs,
             "paper_numbers": inst.paper_numbers, "instance": inst.instance, "budget": cfg["budget"],
+            "titles": {name: cfg.get("dataset_titles", {}).get(name, name) for name in cfg["datasets"]},
             "budget_description": cfg["budgets"][cfg["budget"]]["description"], **inst.parameters}
 
 

@@ -1,7 +1,12 @@
-"""Comparison tables: our numbers (with their budget) beside the paper's, as Markdown, LaTeX and CSV."""
+"""Comparison tables: our numbers (with their budget) beside the paper's.
+
+The builders return DataFrames of strings and :class:`~latentvideo.reporting.table_output.Missing` cells (with
+the reason); :func:`latentvideo.reporting.table_output.write_table` writes them as Markdown, LaTeX and CSV.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -9,14 +14,20 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from latentvideo.atomic import atomic_path
+from latentvideo.reporting.table_output import Missing
 
 METRIC_NAMES = {"psnr": "PSNR", "ssim": "SSIM", "lpips": "LPIPS", "elbo_per_video": "ELBO (nats/video)",
                 "log_likelihood_per_video": "log-likelihood (nats/video)", "kl_y_per_video": "KL y (nats/video)",
                 "kl_z_per_video": "KL z (nats/video)"}
-NOT_IN_PAPER = "—"
-NOT_IN_PAPER_NOTE = "—: the paper reports no number for this cell."
-PAPER_ONLY = "not reimplemented here (the paper's number only)"
+NOT_IN_PAPER = Missing("the paper reports no number for this cell")
+PAPER_ONLY = Missing("a method latentvideo does not reimplement: the paper's number only")
+NotRun = Mapping[tuple[Any, Any, Any], str]
+
+
+def _not_run(not_run: NotRun, model: Any, variant: Any, dataset: str, budgets: list[str]) -> Missing:
+    """Why our cell of (model, variant) on ``dataset`` is empty: the budget's reason, else a generic one."""
+    return Missing(not_run.get((model, variant, dataset))
+                   or f"not run at budget {', '.join(budgets) or 'this budget'} (no {model}/{variant} experiment)")
 
 
 def format_cell(metric: str, mean: float, ci: float | None) -> str:
@@ -27,14 +38,17 @@ def format_cell(metric: str, mean: float, ci: float | None) -> str:
 
 
 def comparison_table(metrics: pd.DataFrame, paper_numbers: dict[str, Any], datasets: list[str],
-                     metric_names: tuple[str, ...] = ("psnr", "ssim")) -> pd.DataFrame:
+                     metric_names: tuple[str, ...] = ("psnr", "ssim"), not_run: NotRun | None = None,
+                     titles: Mapping[str, str] | None = None) -> pd.DataFrame:
     """One row per method (ours, the paper's rows, baselines); per dataset and metric an "ours" and a
-    "paper" column. Cells we could not compute say why; a paper row without ``model`` is a method this project
-    does not reimplement (its "ours" cells say so). With several seeds, a cell shows the mean over seeds
+    "paper" column. Cells we could not compute are ``Missing`` with the reason (``not_run``: {(model, variant,
+    dataset): reason}, see :func:`latentvideo.reporting.inputs.not_run_reasons`); a paper row without ``model``
+    is a method this project does not reimplement. ``titles``: readable dataset names for the columns. With several seeds, a cell shows the mean over seeds
     of each seed's mean and of its CI half-width (each CI is over test videos)."""
     means = metrics[metrics["t"] == "mean"]
     rows: list[dict[str, Any]] = []
     budgets = sorted(means["budget"].unique())
+    not_run, titles = not_run or {}, titles or {}
     seen = set()
     for ref in paper_numbers["rows"]:
         row = {"method": ref["label"]}
@@ -48,11 +62,10 @@ def comparison_table(metrics: pd.DataFrame, paper_numbers: dict[str, Any], datas
                     sel = means[(means["model"] == ref["model"]) & (means["variant"] == ref["variant"])
                                 & (means["dataset"] == ds) & (means["metric"] == m)]
                     ours = (format_cell(m, sel["value"].mean(), sel["ci95"].mean()) if len(sel)
-                            else f"not run (no {ref['model']}/{ref['variant']} experiment in "
-                                 f"{'budget ' + ', '.join(budgets) if budgets else 'this budget'})")
-                row[(ds, METRIC_NAMES[m], "ours")] = ours
+                            else _not_run(not_run, ref["model"], ref["variant"], ds, budgets))
+                row[(titles.get(ds, ds), METRIC_NAMES[m], "ours")] = ours
                 paper = ref.get(ds, {}).get(m)
-                row[(ds, METRIC_NAMES[m], "paper")] = format_cell(m, *paper) if paper else NOT_IN_PAPER
+                row[(titles.get(ds, ds), METRIC_NAMES[m], "paper")] = format_cell(m, *paper) if paper else NOT_IN_PAPER
         rows.append(row)
     extra = means.loc[np.array([(m, v) not in seen for m, v in zip(means["model"], means["variant"])], dtype=bool)]
     for (label, model, variant), group in extra.groupby(["label", "model", "variant"], sort=False):
@@ -60,9 +73,12 @@ def comparison_table(metrics: pd.DataFrame, paper_numbers: dict[str, Any], datas
         for ds in datasets:
             for m in metric_names:
                 sel = group[(group["dataset"] == ds) & (group["metric"] == m)]
-                row[(ds, METRIC_NAMES[m], "ours")] = (
-                    format_cell(m, sel["value"].mean(), sel["ci95"].mean()) if len(sel) else "not run for this dataset")
-                row[(ds, METRIC_NAMES[m], "paper")] = NOT_IN_PAPER
+                row[(titles.get(ds, ds), METRIC_NAMES[m], "ours")] = (
+                    format_cell(m, sel["value"].mean(), sel["ci95"].mean()) if len(sel)
+                    else Missing("not evaluated on this dataset at this budget" + (
+                        " (a baseline is evaluated where a model of the budget is)"
+                        if (group["paper"] == "reference").all() else "")))
+                row[(titles.get(ds, ds), METRIC_NAMES[m], "paper")] = NOT_IN_PAPER
         rows.append(row)
     table = pd.DataFrame(rows).set_index("method")
     table.columns = pd.MultiIndex.from_tuples(table.columns, names=["dataset", "metric", "source"])
@@ -84,22 +100,23 @@ def variant_table(metrics: pd.DataFrame, variants: dict[str, str], not_run: dict
                 sel = means[(means["label"] == label) & (means["evaluation"] == variant) & (means["metric"] == m)]
                 row[(label, METRIC_NAMES[m])] = (
                     format_cell(m, sel["value"].mean(), sel["ci95"].mean()) if len(sel)
-                    else not_run.get(label, "not evaluated"))
+                    else Missing(not_run.get(label, f"{label} was not evaluated with this setting")))
         rows.append(row)
     table = pd.DataFrame(rows).set_index("test-time setting")
     table.columns = pd.MultiIndex.from_tuples(table.columns, names=["trained model", "metric"])
     return table
 
 
-def budget_note(metrics: pd.DataFrame) -> str:
-    """The budget(s) behind our numbers, one clause per experiment family."""
+def budget_note(metrics: pd.DataFrame, titles: Mapping[str, str] | None = None) -> str:
+    """The budget(s) behind our numbers, one clause per experiment family (datasets by ``titles``)."""
+    titles = titles or {}
     means = metrics[(metrics["t"] == "mean") & (metrics["paper"] != "reference")].drop_duplicates(["experiment", "seed"])
     if means.empty:
         return "Ours: reference baselines only (no trained model in these metric files)."
     parts = []
     for _, r in means.iterrows():
-        parts.append(f"{r['label']} on {r['dataset']}: {r['train_steps']} steps x batch {r['batch_size']}, "
-                     f"seed {r['seed']}")
+        parts.append(f"{r['label']} on {titles.get(r['dataset'], r['dataset'])}: {r['train_steps']} steps x batch "
+                     f"{r['batch_size']}, seed {r['seed']}")
     first = means.iloc[0]
     return (f"Ours: budget '{first['budget']}', best of {first['samples']} samples on {first['test_videos']} test "
             f"videos (digits: {first['digit_source']}); " + "; ".join(parts) + ".")
@@ -117,18 +134,6 @@ def short_budget(metrics: pd.DataFrame, dataset: str) -> str:
             f"{first['test_videos']} test videos, {first['digit_source']} digits")
 
 
-def write_table(table: pd.DataFrame, note: str, out_md: str | Path, out_tex: str | Path, out_csv: str | Path) -> None:
-    flat = table.copy()
-    flat.columns = [" / ".join(c) for c in table.columns]
-    with atomic_path(out_csv) as tmp:
-        flat.to_csv(tmp)
-    with atomic_path(out_md) as tmp:
-        tmp.write_text(flat.to_markdown() + f"\n\n{note}\n")
-    with atomic_path(out_tex) as tmp:
-        latex = table.to_latex(multicolumn=True, multicolumn_format="c", escape=True)
-        tmp.write_text(f"% {note}\n" + latex.replace("±", r"$\pm$"))
-
-
 def load_paper_numbers(path: str | Path) -> dict[str, Any]:
     with open(path) as fh:
         return yaml.safe_load(fh)
@@ -144,14 +149,15 @@ def _fmt_factor(metric: str, sel: pd.DataFrame) -> str:
     return f"{sel['value'].mean():.1f} ± {sel['ci95'].mean():.1f}"
 
 
-def factor_table(metrics: pd.DataFrame, paper_numbers: dict[str, Any]) -> pd.DataFrame:
+def factor_table(metrics: pd.DataFrame, paper_numbers: dict[str, Any], not_run: NotRun | None = None) -> pd.DataFrame:
     """Whitney & Fergus Table 2: one row per (dataset, factored / entangled), ours beside the paper's.
 
     MI cells show the estimate and the number of (z_t, z_t+1) pairs; ELBO, reconstruction and KL the mean and
     95% CI over test videos. With several seeds a cell shows the mean over seeds.
     """
     means = metrics[metrics["t"] == "mean"]
-    budgets = ", ".join(sorted(means["budget"].unique())) or "?"
+    budgets = sorted(means["budget"].unique())
+    not_run = not_run or {}
     keys = [(r["dataset"], r["variant"]) for r in paper_numbers["rows"]]
     keys += [k for k in means[["dataset", "variant"]].drop_duplicates().itertuples(index=False, name=None)
              if k not in keys]
@@ -163,8 +169,8 @@ def factor_table(metrics: pd.DataFrame, paper_numbers: dict[str, Any]) -> pd.Dat
         row: dict[Any, str] = {"model": label}
         for metric, name in FACTOR_COLUMNS:
             sel = ours[ours["metric"] == metric]
-            row[(name, "ours")] = (_fmt_factor(metric, sel) if len(sel)
-                                   else f"not run (no {variant} experiment on {dataset} in budget {budgets})")
+            row[(name, "ours")] = (_fmt_factor(metric, sel) if len(sel) else
+                                   _not_run(not_run, ref.get("model", "factored_vae"), variant, dataset, budgets))
             paper = ref.get(metric)
             row[(name, "paper")] = f"{paper:g}" if paper is not None else NOT_IN_PAPER
         rows.append(row)
@@ -173,14 +179,16 @@ def factor_table(metrics: pd.DataFrame, paper_numbers: dict[str, Any]) -> pd.Dat
     return table
 
 
-def factor_budget_note(metrics: pd.DataFrame) -> str:
-    """The budget, data and sample sizes behind each of our Whitney & Fergus numbers."""
+def factor_budget_note(metrics: pd.DataFrame, titles: Mapping[str, str] | None = None) -> str:
+    """The budget, data and sample sizes behind each of our Whitney & Fergus numbers (datasets by ``titles``)."""
+    titles = titles or {}
     means = metrics[metrics["t"] == "mean"]
     parts = []
     for (exp, seed), group in means.groupby(["experiment", "seed"], sort=False):
         r = group.iloc[0]
         pairs = group.loc[group["metric"] == "mi_same", "n"]
-        parts.append(f"{r['label']} on {r['dataset']} ({r['digit_source']}): {r['train_steps']} steps x batch "
+        parts.append(f"{r['label']} on {titles.get(r['dataset'], r['dataset'])} (data: {r['digit_source']}): "
+                     f"{r['train_steps']} steps x batch "
                      f"{r['batch_size']}, seed {seed}, {r['test_videos']} test videos"
                      + (f", MI from {int(pairs.iloc[0])} pairs" if len(pairs) else ""))
     if not parts:

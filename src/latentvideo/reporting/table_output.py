@@ -1,0 +1,185 @@
+"""The house style of every table: one table written as Markdown, LaTeX and CSV from the same cells.
+
+A table is a :class:`pandas.DataFrame` whose columns may be a MultiIndex (e.g. dataset / metric / source) and
+whose cells are strings or :class:`Missing` (a cell we could not fill, with the reason). The writers
+- print each ``Missing`` cell as "—" with a footnote number; each distinct reason is one footnote;
+- put the title and the budget in the caption (Markdown: a bold first line; LaTeX: ``\\caption``) and
+  the budget in a ``budget`` column of the CSV, whose missing cells say ``—: <reason>`` (never blank);
+- escape what each format needs: ``|`` in Markdown cells, every LaTeX special character, and the non-ASCII
+  characters our cells use (±, —, Δ, ×, superscripts), so the ``.tex`` is ASCII and compiles with
+  ``\\usepackage{booktabs}`` (stated in its first line) and nothing else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import unicodedata
+from pathlib import Path
+
+import pandas as pd
+
+from latentvideo.atomic import atomic_path
+
+LATEX_PACKAGES = ("booktabs",)
+_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+_FROM_SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
+
+
+@dataclasses.dataclass(frozen=True)
+class Missing:
+    """A cell that could not be filled; ``reason`` becomes its footnote."""
+
+    reason: str
+
+    def __str__(self) -> str:
+        return "—"
+
+    __repr__ = __str__
+
+
+@dataclasses.dataclass(frozen=True)
+class Rendered:
+    """A table's cells as strings (``Missing`` as "—ⁿ"), its footnotes in number order, and column labels."""
+
+    cells: pd.DataFrame
+    footnotes: list[str]
+
+
+def render_cells(table: pd.DataFrame) -> Rendered:
+    """Numbers each distinct ``Missing`` reason in reading order (row by row) and writes "—ⁿ" in its cells."""
+    numbers: dict[str, int] = {}
+
+    def cell(value: object) -> str:
+        if isinstance(value, Missing):
+            n = numbers.setdefault(value.reason, len(numbers) + 1)
+            return "—" + str(n).translate(_SUPERSCRIPT)
+        return str(value)
+
+    cells = pd.DataFrame([[cell(v) for v in row] for row in table.itertuples(index=False, name=None)],
+                         index=table.index, columns=table.columns)
+    return Rendered(cells, list(numbers))
+
+
+def _column_labels(columns: pd.Index) -> list[str]:
+    if isinstance(columns, pd.MultiIndex):
+        return [": ".join(str(p) for p in c[:-1]) + f" ({c[-1]})" if len(c) > 1 else str(c[0]) for c in columns]
+    return [str(c) for c in columns]
+
+
+def markdown_escape(text: str) -> str:
+    """A Markdown table cell: ``|`` escaped, line breaks as spaces."""
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def to_markdown(table: pd.DataFrame, title: str, budget: str, caption: str) -> str:
+    """``**Title** (budget 'b').`` then a GitHub-flavoured Markdown table, its footnotes and the caption."""
+    r = render_cells(table)
+    header = [str(table.index.name or ""), *_column_labels(table.columns)]
+    lines = ["| " + " | ".join(markdown_escape(h) for h in header) + " |",
+             "|" + "|".join(":---" if i == 0 else "---:" for i in range(len(header))) + "|"]
+    for label, row in zip(r.cells.index, r.cells.itertuples(index=False, name=None)):
+        lines.append("| " + " | ".join(markdown_escape(str(v)) for v in (label, *row)) + " |")
+    notes = [f"—{str(n).translate(_SUPERSCRIPT)} {reason}" for n, reason in enumerate(r.footnotes, 1)]
+    return "\n".join([f"**{title}** (budget '{budget}').", "", *lines, "", *(f"- {n}" for n in notes),
+                      *([""] if notes else []), caption, ""])
+
+
+_LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+                  "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+                  "|": r"\textbar{}", "<": r"\textless{}", ">": r"\textgreater{}"}
+_LATEX_UNICODE = {"±": r"$\pm$", "—": "---", "–": "--", "Δ": r"$\Delta$", "×": r"$\times$", "≈": r"$\approx$",
+                  "≤": r"$\leq$", "≥": r"$\geq$", "→": r"$\rightarrow$", "½": r"$\frac{1}{2}$", "’": "'",
+                  "“": "``", "”": "''", "…": r"\ldots{}", "·": r"$\cdot$", "−": "-"}
+
+
+def latex_escape(text: str) -> str:
+    """ASCII LaTeX for ``text``: specials escaped, superscript digits as ``\\textsuperscript``, the symbols above
+    as math; other accents decomposed (é -> e). Raises ``ValueError`` naming a character it cannot write."""
+    out = []
+    for part in re.split(r"([⁰¹²³⁴⁵⁶⁷⁸⁹]+)", text):
+        if part and all(ch in "⁰¹²³⁴⁵⁶⁷⁸⁹" for ch in part):
+            out.append(r"\textsuperscript{" + part.translate(_FROM_SUPERSCRIPT) + "}")
+            continue
+        for ch in part:
+            if ch in _LATEX_SPECIAL:
+                out.append(_LATEX_SPECIAL[ch])
+            elif ch in _LATEX_UNICODE:
+                out.append(_LATEX_UNICODE[ch])
+            elif ord(ch) < 128:
+                out.append(ch)
+            else:
+                plain = unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode()
+                if not plain:
+                    raise ValueError(f"no LaTeX for the character {ch!r} (U+{ord(ch):04X}) in {text!r}")
+                out.append(plain)
+    return "".join(out)
+
+
+def _header_rows(columns: pd.Index) -> list[list[tuple[str, int]]]:
+    """Per header level, the (label, span) groups of consecutive equal prefixes."""
+    tuples = list(columns) if isinstance(columns, pd.MultiIndex) else [(c,) for c in columns]
+    rows = []
+    for level in range(len(tuples[0]) if tuples else 0):
+        groups: list[tuple[str, int]] = []
+        previous = None
+        for t in tuples:
+            key = t[: level + 1]
+            if key == previous:
+                groups[-1] = (groups[-1][0], groups[-1][1] + 1)
+            else:
+                groups.append((str(t[level]), 1))
+            previous = key
+        rows.append(groups)
+    return rows
+
+
+def to_latex(table: pd.DataFrame, title: str, budget: str, caption: str, label: str) -> str:
+    """A ``table`` float: booktabs rules, one header row per column level (groups spanned with ``\\multicolumn``
+    and underlined with ``\\cmidrule``), the footnotes under the tabular, title and budget in the caption."""
+    r = render_cells(table)
+    n = len(table.columns)
+    body = [f"% Requires \\usepackage{{{','.join(LATEX_PACKAGES)}}}. Budget '{budget}'.",
+            r"\begin{table}[t]", r"\centering", r"\small",
+            f"\\caption{{{latex_escape(title)} (budget `{latex_escape(budget)}'). {latex_escape(caption)}}}",
+            f"\\label{{tab:{re.sub(r'[^A-Za-z0-9:_-]', '-', label)}}}", r"\begin{tabular}{l" + "r" * n + "}", r"\toprule"]
+    levels = _header_rows(table.columns)
+    for depth, groups in enumerate(levels):
+        first = latex_escape(str(table.index.name or "")) if depth == len(levels) - 1 else ""
+        cells, rules, col = [first], [], 2
+        for text, span in groups:
+            cells.append(f"\\multicolumn{{{span}}}{{c}}{{{latex_escape(text)}}}" if span > 1 else latex_escape(text))
+            if span > 1:
+                rules.append(f"\\cmidrule(lr){{{col}-{col + span - 1}}}")
+            col += span
+        body.append(" & ".join(cells) + r" \\")
+        if rules and depth < len(levels) - 1:
+            body.append(" ".join(rules))
+    body.append(r"\midrule")
+    for label_, row in zip(r.cells.index, r.cells.itertuples(index=False, name=None)):
+        body.append(" & ".join(latex_escape(str(v)) for v in (label_, *row)) + r" \\")
+    body += [r"\bottomrule", r"\end{tabular}"]
+    if r.footnotes:
+        body.append(r"\par\smallskip{\footnotesize " + r"\par ".join(
+            f"---\\textsuperscript{{{i}}} {latex_escape(reason)}." for i, reason in enumerate(r.footnotes, 1)) + "}")
+    body += [r"\end{table}", ""]
+    return "\n".join(body)
+
+
+def to_csv_frame(table: pd.DataFrame, budget: str) -> pd.DataFrame:
+    """Flat columns (``dataset: metric (source)``), a ``budget`` column, missing cells as ``—: <reason>``."""
+    flat = table.map(lambda v: f"—: {v.reason}" if isinstance(v, Missing) else str(v))
+    flat.columns = _column_labels(table.columns)
+    flat.insert(0, "budget", budget)
+    return flat
+
+
+def write_table(table: pd.DataFrame, title: str, budget: str, caption: str, out_md: str | Path,
+                out_tex: str | Path, out_csv: str | Path) -> None:
+    """Writes the three files atomically; the LaTeX label is the Markdown file's stem."""
+    with atomic_path(out_csv) as tmp:
+        to_csv_frame(table, budget).to_csv(tmp)
+    with atomic_path(out_md) as tmp:
+        tmp.write_text(to_markdown(table, title, budget, caption))
+    with atomic_path(out_tex) as tmp:
+        tmp.write_text(to_latex(table, title, budget, caption, Path(out_md).stem))

@@ -13,6 +13,8 @@ import pandas as pd
 import pytest
 import yaml
 
+from latentvideo.reporting import figure_style
+
 from conftest import clean_checkout, run
 from test_table_output import check_latex, check_markdown
 
@@ -160,6 +162,8 @@ def test_smoke_dag_end_to_end_from_a_clean_checkout(smoke_checkout):
         check_markdown(md.read_text())
         check_latex(md.with_suffix(".tex").read_text())
         assert (pd.read_csv(md.with_suffix(".csv"))["budget"] == "smoke").all(), md
+    for png in sorted((checkout / "results" / "figures").glob("*.png")):  # every figure, from its saved layout
+        assert figure_style.layout_problems(figure_style.read_layout(png)) == [], png.name
     dt_table = pd.read_csv(checkout / "results" / "tables" / "srvp2020_table_dt_smmnist.csv", index_col=0)
     assert list(dt_table.index) == ["Δt = 1", "Δt = 1/2", "Δt = 1/3", "Δt = 1/4", "Δt = 1/5"]
     assert {"SRVP (PSNR)", "SRVP - Δt/2 (PSNR)"} <= set(dt_table.columns)

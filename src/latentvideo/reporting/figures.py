@@ -1,4 +1,5 @@
-"""Figures drawn from tidy metric files and saved sample arrays (PDF and PNG, written atomically).
+"""Figures drawn from tidy metric files and saved sample arrays; :func:`latentvideo.reporting.figure_style.save`
+titles, captions and writes them (the house style).
 
 No backend is chosen here: notebooks run under papermill use the kernel's inline backend, and scripts without
 a display fall back to Agg by themselves (set ``MPLBACKEND`` to choose).
@@ -7,37 +8,24 @@ a display fall back to Agg by themselves (set ``MPLBACKEND`` to choose).
 from __future__ import annotations
 
 import textwrap
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
-from latentvideo.atomic import atomic_path
+from latentvideo.reporting import figure_style
 
 STYLE = {"srvp": ("tab:red", "-"), "svg_lp": ("tab:blue", "-"), "svg_fp": ("tab:cyan", "-"),
          "copy_last": ("0.4", "--"), "mean_frame": ("0.6", ":")}
 
 
-def save(fig: plt.Figure, pdf: str | Path, png: str | Path, caption: str | None = None) -> None:
-    """Write ``fig`` as PDF and PNG (atomically); ``caption`` (the budget that produced it) goes beneath it."""
-    if caption:
-        width = fig.get_size_inches()[0]
-        fig.text(0.5, -0.01, textwrap.fill(caption, max(60, int(width * 18))), ha="center", va="top", fontsize=6,
-                 color="0.3", transform=fig.transFigure)
-    for path, kw in ((pdf, {}), (png, {"dpi": 150})):
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, format=Path(path).suffix[1:], bbox_inches="tight", **kw)
-
-
-def not_run_figure(title: str, reason: str) -> plt.Figure:
-    """A figure whose models the budget did not train: its title and, in place of the plot, why and how to
-    get it (never an empty or silently missing file)."""
+def not_run_figure(reason: str) -> plt.Figure:
+    """A figure whose models the budget did not train: in place of the plot, why and how to get it (never an
+    empty or silently missing file)."""
     fig, ax = plt.subplots(figsize=(7, 1.8))
     ax.axis("off")
     ax.text(0.5, 0.5, textwrap.fill(reason, 100), ha="center", va="center", fontsize=8, transform=ax.transAxes)
-    fig.suptitle(textwrap.fill(title, 110), fontsize=8)
     return fig
 
 
@@ -47,7 +35,7 @@ def _strip(frames: np.ndarray) -> np.ndarray:
     return strip[..., 0] if strip.shape[-1] == 1 else strip
 
 
-def frame_rate_strip(cond: np.ndarray, truth: np.ndarray, frames: np.ndarray, substeps: int, title: str,
+def frame_rate_strip(cond: np.ndarray, truth: np.ndarray, frames: np.ndarray, substeps: int,
                      max_future: int = 10) -> plt.Figure:
     """SRVP Fig. 10: the conditioning frames, then a sample at ``substeps`` times the frame rate with every
     intermediate frame marked by a red dashed bar beneath it; above it the ground truth at its own frame rate
@@ -75,30 +63,41 @@ def frame_rate_strip(cond: np.ndarray, truth: np.ndarray, frames: np.ndarray, su
         if (j + 1) % substeps:  # an intermediate frame: between two frames of the data
             x0 = (len(cond) + j) * w
             axes[1].plot([x0 + 4, x0 + w - 4], [h - 6, h - 6], "r--", lw=1.5)
-    fig.suptitle(textwrap.fill(title, 12 * n + 30), fontsize=7)
     return fig
 
 
-def metric_vs_t(metrics: pd.DataFrame, dataset: str, metric: str, train_length: int, title: str) -> plt.Figure:
-    """Mean metric per predicted frame with 95% bands, one line per method (SRVP Fig. 3 layout)."""
+def metric_vs_t(metrics: pd.DataFrame, dataset: str, metric: str, train_length: int,
+                cap_db: float | None = None) -> tuple[plt.Figure, list[str]]:
+    """Mean metric per predicted frame with 95% bands, one line per method (SRVP Fig. 3 layout); a labelled
+    line at the training length. For PSNR, ``cap_db`` (the PSNR of an exact prediction) keeps capped points
+    from setting the scale (:func:`figure_style.psnr_axes`). Returns the figure and the caption's notes."""
     sel = metrics[(metrics["dataset"] == dataset) & (metrics["metric"] == metric) & (metrics["t"] != "mean")]
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = plt.subplots(figsize=(6.4, 4))
+    curves, scale = [], []
     for (label, model), group in sel.groupby(["label", "model"], sort=False):
         g = group.assign(t=group["t"].astype(int)).groupby("t")[["value", "ci95"]].mean().sort_index()
         color, ls = STYLE.get(model, (None, "-"))
-        ax.plot(g.index, g["value"], ls, color=color, label=label)
-        ax.fill_between(g.index, g["value"] - g["ci95"], g["value"] + g["ci95"], color=color, alpha=0.25)
-    ax.axvline(train_length, color="k", lw=0.8)
+        (line,) = ax.plot(g.index, g["value"], ls, color=color, label=label)
+        ax.fill_between(g.index, g["value"] - g["ci95"], g["value"] + g["ci95"], color=line.get_color(), alpha=0.25)
+        curves.append((label, g, line.get_color()))
+        scale += [*(g["value"] - g["ci95"]), *(g["value"] + g["ci95"])]
+    notes = []
+    if metric == "psnr" and cap_db is not None and scale:
+        below = [g[g["value"] < cap_db - 1e-6] for _, g, _ in curves]  # capped points do not set the scale
+        uncapped = np.concatenate([np.r_[b["value"] - b["ci95"], b["value"] + b["ci95"]] for b in below])
+        figure_style.psnr_axes(ax, uncapped if uncapped.size else np.array(scale), cap_db)
+        notes = [n for label, g, color in curves
+                 if (n := figure_style.note_capped(ax, g.index.to_numpy(), g["value"].to_numpy(), label, cap_db, color))]
+    ax.axvline(train_length, color="k", lw=0.8, ls="--", label=f"training length ({train_length} frames)")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("t")
-    ax.set_ylabel(metric.upper())
-    ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=8)
+    ax.set_xlabel("t (frame)")
+    ax.set_ylabel({"psnr": "PSNR (dB)", "ssim": "SSIM", "lpips": "LPIPS"}.get(metric, metric))
+    ax.legend(fontsize=8, loc="best")
     fig.tight_layout()
-    return fig
+    return fig, notes
 
 
-def sample_strip(samples: dict[str, dict[str, np.ndarray]], video: int, title: str, max_future: int = 20) -> plt.Figure:
+def sample_strip(samples: dict[str, dict[str, np.ndarray]], video: int, max_future: int = 20) -> plt.Figure:
     """Conditioning frames and ground truth, then each method's best-PSNR sample (SRVP Fig. 2 layout).
 
     ``samples[label]`` holds uint8 arrays ``(N, T, H, W, C)`` under cond / truth / best_psnr.
@@ -116,32 +115,35 @@ def sample_strip(samples: dict[str, dict[str, np.ndarray]], video: int, title: s
         ax.set_yticks([])
         ax.set_xticks([])
         ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=7)
-    fig.suptitle(textwrap.fill(title, 10 * n_cols + 20), fontsize=7)
     return fig
 
 
-def correlation_heatmaps(panels: list[tuple[str, np.ndarray, int]], title: str) -> plt.Figure:
-    """Whitney & Fergus Fig. 2: |corr(unit of Z_t, unit of Z_{t+1})| per model, side by side.
+def correlation_heatmaps(panels: list[tuple[str, np.ndarray, int, float | None]]) -> plt.Figure:
+    """Whitney & Fergus Fig. 2: |corr(unit of Z_t, unit of Z_{t+1})| per model, side by side, on one colour
+    scale from 0 to the largest correlation shown (a fixed 0-1 scale hid weak structure).
 
-    ``panels``: (label, correlation ``(D, D)`` with rows = Z_t and columns = Z_{t+1}, block size); lines
-    outline the blocks of ``block`` units (the factors of a factored model).
+    ``panels``: (label, correlation ``(D, D)`` with rows = Z_t and columns = Z_{t+1}, block size, KL per frame
+    in nats or None); lines outline the blocks of ``block`` units (the factors of a factored model); a panel
+    whose KL is about 0 says its latents are unused.
     """
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.4), squeeze=False)
-    for ax, (label, corr, block) in zip(axes[0], panels):
-        image = ax.imshow(np.abs(corr), cmap="viridis", vmin=0, vmax=1, interpolation="nearest")
+    vmin, vmax = figure_style.robust_limits(np.concatenate([np.abs(c).ravel() for _, c, _, _ in panels]), quantile=1.0)
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels) + 0.8, 4.4), squeeze=False)
+    for ax, (label, corr, block, kl) in zip(axes[0], panels):
+        image = ax.imshow(np.abs(corr), cmap="viridis", vmin=vmin, vmax=vmax, interpolation="nearest")
         for edge in range(block, corr.shape[0], block):
             ax.axhline(edge - 0.5, color="w", lw=0.8)
             ax.axvline(edge - 0.5, color="w", lw=0.8)
         ax.set_title(label, fontsize=9)
         ax.set_xlabel("unit of $Z_{t+1}$")
+        figure_style.note_unused_latents(ax, kl)
     axes[0][0].set_ylabel("unit of $Z_t$")
-    fig.colorbar(image, ax=list(axes[0]), shrink=0.8, label="|correlation|")
-    fig.suptitle(textwrap.fill(title, 40 * len(panels) + 40), fontsize=7)
+    fig.colorbar(image, ax=list(axes[0]), shrink=0.8, label=f"|correlation| (scale 0 to {vmax:.2f})")
     return fig
 
 
-def generation_grid(generations: np.ndarray, truth: np.ndarray, title: str) -> plt.Figure:
-    """Whitney & Fergus Fig. 3: ground truth, reconstruction, then one row per factor varied alone.
+def generation_grid(generations: np.ndarray, truth: np.ndarray, kl_per_frame: float | None = None) -> plt.Figure:
+    """Whitney & Fergus Fig. 3: ground truth, reconstruction, then one row per factor varied alone; a note
+    across the generated rows when ``kl_per_frame`` (nats) says the latents are unused.
 
     ``generations``: uint8 ``(1 + factors, T, H, W, C)``; ``truth``: uint8 ``(T, H, W, C)``.
     """
@@ -155,7 +157,7 @@ def generation_grid(generations: np.ndarray, truth: np.ndarray, title: str) -> p
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=7)
-    fig.suptitle(textwrap.fill(title, 10 * n_cols + 20), fontsize=7)
+    figure_style.note_unused_latents(np.atleast_1d(axes)[min(1, len(rows) - 1)], kl_per_frame)
     return fig
 
 
@@ -167,7 +169,7 @@ def trajectory_image(frames: np.ndarray) -> np.ndarray:
     return (frames[..., 0].astype(np.float64) / 255 * weights).max(axis=0)
 
 
-def interpolation_grid(arrays: dict[str, np.ndarray], title: str, max_pairs: int = 4) -> plt.Figure:
+def interpolation_grid(arrays: dict[str, np.ndarray], max_pairs: int = 4) -> plt.Figure:
     """SRVP Fig. 9: per pair of videos, x^s, its reconstruction, the trajectories from interpolated y_1, the
     reconstruction of x^t and x^t, each trajectory drawn in one image (:func:`trajectory_image`)."""
     pairs = min(max_pairs, len(arrays["source"]))
@@ -184,11 +186,10 @@ def interpolation_grid(arrays: dict[str, np.ndarray], title: str, max_pairs: int
             ax.set_yticks([])
             if p == 0:
                 ax.set_title(head, fontsize=7)
-    fig.suptitle(textwrap.fill(title, 14 * cols + 20), fontsize=7)
     return fig
 
 
-def content_swap_grid(arrays: dict[str, np.ndarray], pair: int, title: str, max_frames: int = 15) -> plt.Figure:
+def content_swap_grid(arrays: dict[str, np.ndarray], pair: int, max_frames: int = 15) -> plt.Figure:
     """SRVP Fig. 11: the dynamics video (top), the content video's conditioning frames, then the video generated
     from the dynamics of the first and the content of the second (bottom)."""
     cond = int(arrays["cond_frames"])
@@ -202,11 +203,10 @@ def content_swap_grid(arrays: dict[str, np.ndarray], pair: int, title: str, max_
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=7)
-    fig.suptitle(textwrap.fill(title, 12 * max_frames + 20), fontsize=7)
     return fig
 
 
-def trajectory_histograms(arrays: dict[str, np.ndarray], videos: list[int], label: str, title: str,
+def trajectory_histograms(arrays: dict[str, np.ndarray], videos: list[int], label: str,
                           max_future: int = 12) -> plt.Figure:
     """SVG supp. Fig. 4: per predicted frame, the (Δx, Δy) distribution of the digit, ``label`` above the
     ground truth, for each of ``videos``; the conditioning trajectory on the left, the true collision marked.
@@ -241,5 +241,4 @@ def trajectory_histograms(arrays: dict[str, np.ndarray], videos: list[int], labe
             for ax in row:
                 ax.set_xticks([])
                 ax.set_yticks([])
-    fig.suptitle(textwrap.fill(title, 14 * (steps + 1) + 20), fontsize=7)
     return fig

@@ -35,15 +35,22 @@ def samples(record: Record, keys: Iterable[str] | None = None) -> dict[str, np.n
         return {k: z[k] for k in (keys if keys is not None else z.files)}
 
 
-def not_run_note(inputs: Iterable[Record]) -> str:
-    """One sentence naming the declared experiments the budget did not run, or "" if it ran them all."""
-    skipped = {}
+def not_run_note(inputs: Iterable[Record], titles: Mapping[str, str] | None = None) -> str:
+    """One sentence naming the declared experiments the budget did not run, or "" if it ran them all
+    (datasets by ``titles``)."""
+    skipped: dict[str, list[str]] = {}
     for r in inputs:
         if r["kind"] == "not_run":
-            skipped.setdefault(r["reason"], []).append(f"{r['label']} on {r['dataset']}")
+            skipped.setdefault(r["reason"], []).append(f"{r['label']} on {(titles or {}).get(r['dataset'], r['dataset'])}")
     return " ".join(f"{', '.join(dict.fromkeys(names))}: {reason}." for reason, names in skipped.items())
 
 
 def not_run_reasons(inputs: Iterable[Record]) -> dict[tuple[Any, Any, Any], str]:
     """{(model, variant, dataset): why the budget did not run it} for the not_run records of ``inputs``."""
     return {(r["model"], r["variant"], r["dataset"]): r["reason"] for r in inputs if r["kind"] == "not_run"}
+
+
+def mean_value(frame: pd.DataFrame, metric: str) -> float | None:
+    """The mean over test videos (and seeds) of ``metric`` in a tidy metric frame, or None if it is absent."""
+    sel = frame[(frame["t"] == "mean") & (frame["metric"] == metric)]
+    return float(sel["value"].mean()) if len(sel) else None

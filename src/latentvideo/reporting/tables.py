@@ -123,12 +123,13 @@ def budget_note(metrics: pd.DataFrame, titles: Mapping[str, str] | None = None) 
 
 
 def short_budget(metrics: pd.DataFrame, dataset: str) -> str:
-    """One line for a figure title: the budget, each method's training steps, and the evaluation protocol."""
+    """One line for a figure caption: the budget, each method's training steps and seed, the evaluation protocol."""
     sel = metrics[(metrics["t"] == "mean") & (metrics["dataset"] == dataset) & (metrics["paper"] != "reference")]
     sel = sel.drop_duplicates(["experiment", "seed"])
     if sel.empty:
         return "reference baselines only"
-    trained = ", ".join(f"{r['label']} {r['train_steps']} steps x batch {r['batch_size']}" for _, r in sel.iterrows())
+    trained = ", ".join(f"{r['label']} {r['train_steps']} steps x batch {r['batch_size']}, seed {r['seed']}"
+                        for _, r in sel.iterrows())
     first = sel.iloc[0]
     return (f"Ours, budget '{first['budget']}': {trained}; best of {first['samples']} samples, "
             f"{first['test_videos']} test videos, {first['digit_source']} digits")

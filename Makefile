@@ -1,5 +1,6 @@
 # The two commands of the README:
-#   make all    install into .venv, run the default DAG (snakemake --cores all), write the HTML report
+#   make all    install into .venv, run the default DAG (snakemake --cores all), record it in DVC (dvc.lock:
+#               `dvc status` clean, `dvc push` ready), write the HTML report
 #   make test   install into .venv (with test extras) and Slurm + munge from Debian (for the cluster tests,
 #               when run as root with apt-get and they are missing), then run the whole test suite
 # The venv sees system site-packages, so a CUDA build of torch you installed yourself is used as is.
@@ -14,6 +15,7 @@ CORES ?= all
 
 all: install
 	snakemake --cores $(CORES)
+	latentvideo record-dvc
 	snakemake --report results/report.html
 
 install: $(VENV)/.installed

@@ -123,8 +123,14 @@ def test_dvc_yaml_is_generated_from_the_snakemake_dag(repo):
     assert committed == export_dvc_yaml("default", repo / "Snakefile"), "run `latentvideo export-dvc`"
     stages = yaml.safe_load(committed)["stages"]
     jobs = planned_jobs("default", repo / "Snakefile")
-    assert sorted((j.cmd, tuple(j.outs)) for j in jobs) == sorted(
-        (s["cmd"], tuple(s["outs"])) for s in stages.values())
+    declared = [[*s["outs"], *s.get("metrics", []), *[next(iter(p)) for p in s.get("plots", [])]] for s in stages.values()]
+    assert sorted((j.cmd, tuple(sorted(j.outs))) for j in jobs) == sorted(
+        (s["cmd"], tuple(sorted(outs))) for s, outs in zip(stages.values(), declared))
+    # evaluation summaries are DVC metrics, training curves DVC plots
+    assert all(s["metrics"] == [f for f in outs if f.endswith("summary.json")]
+               for s, outs in zip(stages.values(), declared) if "metrics" in s)
+    assert sum("metrics" in s for s in stages.values()) == sum(j.rule in ("evaluate", "baseline") for j in jobs)
+    assert sum("plots" in s for s in stages.values()) == sum(j.rule == "train" for j in jobs)
 
 
 @pytest.mark.e2e
@@ -185,6 +191,32 @@ def test_smoke_dag_end_to_end_from_a_clean_checkout(smoke_checkout):
     report = checkout / "results" / "report.html"
     assert report.stat().st_size > 10_000
     assert "srvp2020_fig3_psnr_smmnist_stochastic.png" in report.read_text(errors="ignore")
+
+
+@pytest.mark.e2e
+def test_dvc_is_in_step_after_the_snakemake_run(smoke_checkout, tmp_path):
+    """After Snakemake ran the smoke DAG, `latentvideo record-dvc` writes dvc.lock: `dvc status` is clean,
+    `dvc repro` runs nothing, Snakemake still has nothing to do, `dvc push` uploads, metrics and plots show."""
+    checkout = smoke_checkout
+    run(["latentvideo", "export-dvc", "--budget", "smoke", "--out", "dvc.yaml"], checkout)
+    before = run(["dvc", "status", "--json"], checkout)
+    assert len(json.loads(before.stdout)) > 30  # without dvc.lock every stage counts as changed
+    out = run(["latentvideo", "record-dvc", "--budget", "smoke"], checkout, timeout=600)
+    assert "`dvc status` is clean" in out.stdout
+    assert json.loads(run(["dvc", "status", "--json"], checkout).stdout) == {}
+    repro = run(["dvc", "repro"], checkout, timeout=600)
+    assert "Running stage" not in repro.stdout and "up to date" in repro.stdout, repro.stdout[-2000:]
+    again = run(["snakemake", "-n", "--config", "budget=smoke"], checkout)
+    assert "Nothing to be done" in again.stdout + again.stderr
+    metrics = json.loads(run(["dvc", "metrics", "show", "--json"], checkout).stdout)
+    shown = {path: data["data"] for rev in metrics.values() for path, data in rev["data"].items()}
+    summary = "results/eval/srvp-smmnist_stochastic/standard/seed0/summary.json"
+    assert shown[summary]["psnr"]["mean"] > 0 and shown[summary]["budget"] == "smoke"
+    run(["dvc", "plots", "show", "-o", str(tmp_path / "plots")], checkout)
+    assert "train_log.csv" in (tmp_path / "plots" / "index.html").read_text()
+    run(["dvc", "remote", "add", "-d", "store", str(tmp_path / "remote")], checkout)
+    pushed = run(["dvc", "push"], checkout, timeout=600)
+    assert re.search(r"\d+ files? pushed", pushed.stdout), pushed.stdout
 
 
 @pytest.mark.e2e

@@ -137,6 +137,14 @@ def cmd_export_dvc(args: argparse.Namespace) -> None:
     print(f"wrote {args.out}")
 
 
+def cmd_record_dvc(args: argparse.Namespace) -> None:
+    from latentvideo.dvc_record import record
+
+    budget = args.budget or _cfg(args)["budget"]
+    stages = record(budget, Path(args.snakefile).parent, Path(args.snakefile).name)
+    print(f"dvc.lock records the {stages} stages of budget {budget!r}: `dvc status` is clean, `dvc push` uploads them")
+
+
 class _Version(argparse.Action):
     """``--version``: the package version and the checkout's commit (computed only when asked)."""
 
@@ -241,6 +249,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="dvc.yaml", help="default: %(default)s")
     p.add_argument("--check", action="store_true", help="fail if --out differs from what would be written")
     p.set_defaults(func=cmd_export_dvc)
+
+    p = sub.add_parser("record-dvc", help="after Snakemake ran the DAG: write dvc.lock and cache the outputs "
+                                          "(dvc commit), so dvc status is clean and dvc push uploads them")
+    _common(p)
+    p.add_argument("--snakefile", default="Snakefile", help="default: %(default)s")
+    p.set_defaults(func=cmd_record_dvc)
     return parser
 
 
@@ -270,13 +284,14 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
     from latentvideo.data.raw_datasets import RawDataMissingError
     from latentvideo.data.raw_sources import CorruptMemberError, UnsafeMemberError
     from latentvideo.data.tfrecord import TFRecordError
+    from latentvideo.dvc_record import DvcRecordError
     from latentvideo.folder_lock import FolderLockedError
     from latentvideo.reporting.render import RenderError
     from latentvideo.training.checkpoint import CorruptCheckpointError
     from latentvideo.training.trainer import NonFiniteLossError
 
     return (ConfigError, ChecksumError, RawDataMissingError, CorruptMemberError, UnsafeMemberError, TFRecordError,
-            FolderLockedError, CorruptCheckpointError, NonFiniteLossError, RenderError)
+            FolderLockedError, CorruptCheckpointError, NonFiniteLossError, RenderError, DvcRecordError)
 
 
 OS_ERRORS = {

@@ -13,11 +13,12 @@ rule evaluate:
         metrics="results/eval/{experiment}/{evaluation}/seed{seed}/metrics.csv",
         samples="results/eval/{experiment}/{evaluation}/seed{seed}/samples.npz",
         info="results/eval/{experiment}/{evaluation}/seed{seed}/eval.json",
+        summary="results/eval/{experiment}/{evaluation}/seed{seed}/summary.json",
     log:
         "results/logs/evaluate/{experiment}-{evaluation}-seed{seed}.log",
     conda:
         "../envs/latentvideo.yaml"
-    threads: 8  # capped at --cores; on a cluster, the CPUs asked per GPU (profiles/default)
+    threads: 8  # capped at --cores; on a cluster, the CPUs asked (per GPU where the budget gives one)
     resources:
         **lvconfig.job_resources(config, "evaluate"),
     params:
@@ -43,6 +44,7 @@ rule baseline:
         metrics="results/baselines/{baseline}/{dataset}/metrics.csv",
         samples="results/baselines/{baseline}/{dataset}/samples.npz",
         info="results/baselines/{baseline}/{dataset}/eval.json",
+        summary="results/baselines/{baseline}/{dataset}/summary.json",
     log:
         "results/logs/baseline/{baseline}-{dataset}.log",
     conda:

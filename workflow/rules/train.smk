@@ -9,12 +9,13 @@ rule train:
     output:
         model="results/runs/{experiment}/seed{seed}/model.pt",
         log_jsonl="results/runs/{experiment}/seed{seed}/train_log.jsonl",
+        curve="results/runs/{experiment}/seed{seed}/train_log.csv",
         run="results/runs/{experiment}/seed{seed}/run.json",
     log:
         "results/logs/train/{experiment}-seed{seed}.log",
     conda:
         "../envs/latentvideo.yaml"
-    threads: 8  # capped at --cores; on a cluster, the CPUs asked per GPU (profiles/default)
+    threads: 8  # capped at --cores; on a cluster, the CPUs asked (per GPU where the budget gives one)
     resources:
         **lvconfig.job_resources(config, "train"),
     params:

@@ -4,7 +4,8 @@ Which protocol measures the model is looked up in the registry (:mod:`latentvide
 the model's own (config ``models.<model>.evaluation.protocol``) or the one its evaluation variant names.
 The protocol writes ``metrics.csv`` (tidy, see :mod:`latentvideo.evaluation.tidy`) and ``samples.npz`` into
 ``out_dir``; this driver adds ``eval.json`` (what was measured, the test set's manifest sha256, device,
-provenance) and holds the folder's lock.
+provenance) and ``summary.json`` (``{metric: {mean, ci95}}`` with the budget: the file ``dvc metrics show``
+reads) and holds the folder's lock.
 """
 
 from __future__ import annotations
@@ -57,6 +58,9 @@ def _run(job: EvaluationJob) -> dict[str, Any]:
                              for metric, (mean, ci) in result.summary.items()]
     for line in lines:
         print(f"[latentvideo] {meta['label']} on {meta['dataset']}: {line}")
+    write_json(job.out_dir / "summary.json", {
+        "budget": meta["budget"], "test_videos": job.evaluation["test_videos"],
+        **{metric: {"mean": float(mean), "ci95": float(ci)} for metric, (mean, ci) in result.summary.items()}})
     _write_eval_json(job.out_dir, job.testset, job.device, meta=dict(meta), evaluation=dict(job.evaluation),
                      protocol=dict(job.protocol), variant={"name": job.variant, **job.variant_settings},
                      statement=result.statement, summary=result.summary, **result.record)

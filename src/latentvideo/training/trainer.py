@@ -4,6 +4,8 @@ Files in the run directory:
   model.pt          the final checkpoint (declared output)
   train_log.jsonl   one JSON object per logged step: every loss term, lr, validation terms (declared output,
                     written once at the end; while training it grows in checkpoints/train_log.jsonl)
+  train_log.csv     the training terms of train_log.jsonl as columns (step, learning rates, terms, total last):
+                    the training curve ``dvc plots show`` and the report draw (declared output)
   run.json          provenance: resolved settings, seed, device, Slurm job, data manifest sha256, versions
   checkpoints/last.pt  the latest checkpoint, rewritten every ``checkpoint_every`` steps and when a stop
                     signal arrives (resume point); checkpoints/previous.pt the one before it (the fallback when
@@ -117,6 +119,17 @@ def _validate(model: torch.nn.Module, x: torch.Tensor, device: torch.device) -> 
         terms = model.loss(x.to(device))._asdict()
         model.train()
     return {f"val_{k}": float(v) for k, v in terms.items()}
+
+
+def training_curve_csv(log_jsonl: str) -> str:
+    """The training terms of a ``train_log.jsonl`` text as CSV: ``step``, the learning rates, the loss terms
+    with ``total`` last (validation terms stay in the JSONL: they exist only every ``val_every`` steps)."""
+    records = [json.loads(line) for line in log_jsonl.splitlines() if line.strip()]
+    keys = list(dict.fromkeys(k for r in records for k in r if not k.startswith("val_")))
+    columns = ["step", *[k for k in keys if k.startswith("lr")],
+               *[k for k in keys if k not in ("step", "total") and not k.startswith("lr")], "total"]
+    rows = [",".join(repr(float(r[c])) if c != "step" else str(int(r[c])) for c in columns) for r in records]
+    return "\n".join([",".join(columns), *rows]) + "\n"
 
 
 def _read_log(path: Path, up_to_step: int) -> list[str]:
@@ -253,6 +266,8 @@ def _train_locked(settings: dict[str, Any], seed: int, data_dir: str | Path, out
         raise fail("the parameters became non-finite", t_cfg["steps"], str(err)) from None
     checkpoint.link_rolling(ckpt_path, final)  # the finished state is also the resume point of an identical rerun
     write_text(log_path, work_log.read_text())
+    write_text(out_dir / "train_log.csv", training_curve_csv(work_log.read_text()))
+    (ckpt_dir / checkpoint.PREVIOUS).unlink(missing_ok=True)  # last.pt is model.pt, verified: no fallback needed
     write_json(out_dir / "run.json", {
         "settings": settings, "seed": seed, "device": device_info, "steps": t_cfg["steps"], "resumed_from": start,
         "resumed_checkpoint": latest.path.name if start else None, "rejected_checkpoints": latest.rejected,

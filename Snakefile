@@ -11,6 +11,9 @@ from latentvideo import targets as T
 configfile: "config/config.yaml"
 
 
+report: "workflow/report/landing.rst"
+
+
 lvconfig.validate(config)
 lvconfig.check_forwardable(config, "config/config.yaml")
 CONFIG_FILE = "config/config.yaml"

@@ -18,6 +18,10 @@ NOT_RUN = Missing("not run at budget default (budgets.default.experiments); run 
 NO_PAPER = Missing("the paper reports no number for this cell")
 
 
+def outs(folder) -> dict:
+    return {suffix: folder / f"t.{suffix}" for suffix in ("md", "tex", "csv", "html")}
+
+
 def example() -> pd.DataFrame:
     rows = [{"model": "moving MNIST, two factors", ("log p(x|z) (nats)", "ours"): "-3098.8 ± 7.7",
              ("log p(x|z) (nats)", "paper"): NO_PAPER, ("MI same (bits)", "ours"): "1.09 (n=1000)",
@@ -89,8 +93,7 @@ def compile_latex(tex: str, tmp_path) -> None:
 
 
 def test_markdown_parses_with_the_bar_kept_in_its_cell_and_one_footnote_per_reason(tmp_path):
-    write_table(example(), "Table 2: a test", "default", "Ours: a caption.", tmp_path / "t.md", tmp_path / "t.tex",
-                tmp_path / "t.csv")
+    write_table(example(), "Table 2: a test", "default", "Ours: a caption.", outs(tmp_path))
     text = (tmp_path / "t.md").read_text()
     rows = check_markdown(text)
     assert rows[0] == ["model", "log p(x|z) (nats) (ours)", "log p(x|z) (nats) (paper)", "MI same (bits) (ours)",
@@ -102,7 +105,7 @@ def test_markdown_parses_with_the_bar_kept_in_its_cell_and_one_footnote_per_reas
 
 
 def test_csv_has_the_budget_column_and_no_blank_cells(tmp_path):
-    write_table(example(), "T", "default", "c", tmp_path / "t.md", tmp_path / "t.tex", tmp_path / "t.csv")
+    write_table(example(), "T", "default", "c", outs(tmp_path))
     with open(tmp_path / "t.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert [r["budget"] for r in rows] == ["default", "default"]
@@ -111,8 +114,7 @@ def test_csv_has_the_budget_column_and_no_blank_cells(tmp_path):
 
 
 def test_latex_has_the_stated_packages_only_and_compiles_where_a_tex_engine_is_installed(tmp_path):
-    write_table(example(), "Table 2: p(x|z) & 100% of it", "default", "caption_with $ and #", tmp_path / "t.md",
-                tmp_path / "t.tex", tmp_path / "t.csv")
+    write_table(example(), "Table 2: p(x|z) & 100% of it", "default", "caption_with $ and #", outs(tmp_path))
     tex = (tmp_path / "t.tex").read_text()
     check_latex(tex)
     assert r"\caption{Table 2: p(x\textbar{}z) \& 100\% of it (budget `default'). caption\_with \$ and \#}" in tex
@@ -126,3 +128,33 @@ def test_a_character_latex_cannot_write_is_named():
     assert latex_escape("é ± 1") == r"e $\pm$ 1"
     with pytest.raises(ValueError, match="U\\+2603"):
         latex_escape("☃")
+
+
+def test_html_is_one_table_with_its_groups_caption_and_footnotes(tmp_path):
+    from html.parser import HTMLParser
+
+    write_table(example(), "Table 2 <a test>", "default", "Ours & theirs.", outs(tmp_path))
+    text = (tmp_path / "t.html").read_text()
+
+    class Cells(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.rows, self.tags = [], []
+
+        def handle_starttag(self, tag, attrs):
+            self.tags.append(tag)
+            if tag == "tr":
+                self.rows.append([])
+            elif tag in ("td", "th"):
+                self.rows[-1].append(int(dict(attrs).get("colspan", 1)))
+
+    parser = Cells()
+    parser.feed(text)
+    assert parser.tags.count("table") == 1 and parser.tags.count("caption") == 1
+    assert [sum(r) for r in parser.rows] == [5, 5, 5, 5]  # two header rows (groups spanning 2), two body rows
+    assert "Table 2 &lt;a test&gt;" in text and "Ours &amp; theirs." in text and "<li>—¹ the paper reports" in text
+
+
+def test_an_unknown_table_format_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="no table writer for \\['docx'\\]"):
+        write_table(example(), "T", "default", "c", {"docx": tmp_path / "t.docx"})

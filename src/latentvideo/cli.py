@@ -137,6 +137,13 @@ def cmd_export_dvc(args: argparse.Namespace) -> None:
     print(f"wrote {args.out}")
 
 
+def cmd_plot_training(args: argparse.Namespace) -> None:
+    from latentvideo.reporting.training_curves import plot_run
+
+    plot_run(args.run, args.out)
+    print(f"training curves of {args.run} -> {args.out}")
+
+
 def cmd_record_dvc(args: argparse.Namespace) -> None:
     from latentvideo.dvc_record import record
 
@@ -249,6 +256,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="dvc.yaml", help="default: %(default)s")
     p.add_argument("--check", action="store_true", help="fail if --out differs from what would be written")
     p.set_defaults(func=cmd_export_dvc)
+
+    p = sub.add_parser("plot-training", help="draw a run's training curves (every loss term against the step)")
+    p.add_argument("--run", required=True, help="the run folder (holds train_log.jsonl and run.json)")
+    p.add_argument("--out", required=True, help="the PNG to write")
+    p.set_defaults(func=cmd_plot_training)
 
     p = sub.add_parser("record-dvc", help="after Snakemake ran the DAG: write dvc.lock and cache the outputs "
                                           "(dvc commit), so dvc status is clean and dvc push uploads them")

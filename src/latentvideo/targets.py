@@ -15,7 +15,7 @@ from latentvideo.evaluation.baselines import BASELINE_LABELS
 
 DIGITS = "data/processed/digits"
 MNIST_RAW = "data/raw/mnist"
-OUTPUT_SUFFIXES = {"figure": ("pdf", "png"), "table": ("md", "tex", "csv")}
+OUTPUT_SUFFIXES = {"figure": ("pdf", "png"), "table": ("md", "tex", "csv", "html")}
 OUTPUT_DIRS = {"figure": "results/figures", "table": "results/tables"}
 
 
@@ -186,8 +186,15 @@ def raw_targets(cfg: Mapping[str, Any]) -> list[str]:
     return [processed(n) for n, entry in cfg["raw_data"].items() if entry["enabled"]]
 
 
+def training_curves(experiment: str, seed: int | str) -> str:
+    return f"results/runs/{experiment}/seed{seed}/training_curves.png"
+
+
 def final_targets(cfg: Mapping[str, Any]) -> list[str]:
-    """Everything ``snakemake`` builds by default for the configured budget: enabled raw datasets and every
-    output of the budget's figures and tables."""
+    """Everything ``snakemake`` builds by default for the configured budget: enabled raw datasets, every
+    output of the budget's figures and tables, and the training curves of every run they read."""
     instances = figure_instances(cfg, selection.budget_figures(cfg))
-    return [*raw_targets(cfg), *[path for inst in instances.values() for path in inst.outputs.values()]]
+    runs = dict.fromkeys((r["experiment"], r["seed"]) for inst in instances.values() for r in inst.inputs
+                         if r["kind"] == "experiment")
+    return [*raw_targets(cfg), *[path for inst in instances.values() for path in inst.outputs.values()],
+            *[training_curves(e, s) for e, s in runs]]

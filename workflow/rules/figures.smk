@@ -7,9 +7,17 @@ rule render_figure:
     input:
         unpack(lambda w: T.render_inputs(config, w.figure)),
     output:
-        pdf=report("results/figures/{figure}.pdf", category="Figures"),
-        png=report("results/figures/{figure}.png", category="Figures"),
-        notebook="results/notebooks/{figure}.ipynb",
+        pdf="results/figures/{figure}.pdf",
+        png=report(
+            "results/figures/{figure}.png",
+            caption="../report/figure.rst",
+            category="Figures",
+        ),
+        notebook=report(
+            "results/notebooks/{figure}.ipynb",
+            caption="../report/notebook.rst",
+            category="Notebooks",
+        ),
     log:
         "results/logs/render/{figure}.log",
     wildcard_constraints:
@@ -31,10 +39,19 @@ rule render_table:
     input:
         unpack(lambda w: T.render_inputs(config, w.figure)),
     output:
-        md=report("results/tables/{figure}.md", category="Tables"),
+        md="results/tables/{figure}.md",
         tex="results/tables/{figure}.tex",
-        csv=report("results/tables/{figure}.csv", category="Tables"),
-        notebook="results/notebooks/{figure}.ipynb",
+        csv=report(
+            "results/tables/{figure}.csv",
+            caption="../report/table.rst",
+            category="Tables",
+        ),
+        html="results/tables/{figure}.html",
+        notebook=report(
+            "results/notebooks/{figure}.ipynb",
+            caption="../report/notebook.rst",
+            category="Notebooks",
+        ),
     log:
         "results/logs/render/{figure}.log",
     wildcard_constraints:

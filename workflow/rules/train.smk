@@ -27,3 +27,26 @@ rule train:
         "latentvideo --log {log:q} train --config {params.cfg:q} --budget {params.budget:q}"
         " --experiment {wildcards.experiment:q} --seed {wildcards.seed:q} --data={input.data:q}"
         " --threads {threads} --out {params.out:q}"
+
+
+rule plot_training:
+    input:
+        log_jsonl="results/runs/{experiment}/seed{seed}/train_log.jsonl",
+        run="results/runs/{experiment}/seed{seed}/run.json",
+    output:
+        png=report(
+            "results/runs/{experiment}/seed{seed}/training_curves.png",
+            caption="../report/training_curves.rst",
+            category="Training curves",
+            labels={"experiment": "{experiment}", "seed": "{seed}"},
+        ),
+    log:
+        "results/logs/plot_training/{experiment}-seed{seed}.log",
+    conda:
+        "../envs/latentvideo.yaml"
+    resources:
+        **lvconfig.job_resources(config, "plot_training"),
+    params:
+        run_dir=lambda w, input: os.path.dirname(input.run),
+    shell:
+        "latentvideo --log {log:q} plot-training --run {params.run_dir:q} --out {output.png:q}"

@@ -184,16 +184,17 @@ def layout_problems(record: dict[str, Any]) -> list[str]:
     return problems
 
 
-def save(fig: plt.Figure, pdf: str | Path, png: str | Path, title: str | None = None,
+def save(fig: plt.Figure, pdf: str | Path | None, png: str | Path, title: str | None = None,
          caption: str | None = None) -> dict[str, Any]:
-    """Place ``title`` and ``caption``, write PDF and PNG atomically (the PNG with its layout record), log any
-    layout problem; returns the record."""
+    """Place ``title`` and ``caption``, write the PDF (unless None) and the PNG atomically (the PNG with its layout
+    record), log any layout problem; returns the record."""
     place_title_and_caption(fig, title, caption)
     record = layout_record(fig)
     for problem in layout_problems(record):
         log.warning("%s: %s", Path(png).name, problem)
-    with atomic_path(pdf) as tmp:
-        fig.savefig(tmp, format="pdf", bbox_inches="tight", metadata={"Title": title or Path(pdf).stem})
+    if pdf is not None:
+        with atomic_path(pdf) as tmp:
+            fig.savefig(tmp, format="pdf", bbox_inches="tight", metadata={"Title": title or Path(pdf).stem})
     with atomic_path(png) as tmp:
         fig.savefig(tmp, format="png", dpi=150, bbox_inches="tight",
                     metadata={"Title": title or Path(png).stem, LAYOUT_KEY: json.dumps(record)})

@@ -1,4 +1,4 @@
-"""The house style of every table: one table written as Markdown, LaTeX and CSV from the same cells.
+"""The house style of every table: one table written as Markdown, LaTeX, CSV and HTML from the same cells.
 
 A table is a :class:`pandas.DataFrame` whose columns may be a MultiIndex (e.g. dataset / metric / source) and
 whose cells are strings or :class:`Missing` (a cell we could not fill, with the reason). The writers
@@ -13,8 +13,10 @@ whose cells are strings or :class:`Missing` (a cell we could not fill, with the 
 from __future__ import annotations
 
 import dataclasses
+import html
 import re
 import unicodedata
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -174,12 +176,41 @@ def to_csv_frame(table: pd.DataFrame, budget: str) -> pd.DataFrame:
     return flat
 
 
-def write_table(table: pd.DataFrame, title: str, budget: str, caption: str, out_md: str | Path,
-                out_tex: str | Path, out_csv: str | Path) -> None:
-    """Writes the three files atomically; the LaTeX label is the Markdown file's stem."""
-    with atomic_path(out_csv) as tmp:
-        to_csv_frame(table, budget).to_csv(tmp)
-    with atomic_path(out_md) as tmp:
-        tmp.write_text(to_markdown(table, title, budget, caption))
-    with atomic_path(out_tex) as tmp:
-        tmp.write_text(to_latex(table, title, budget, caption, Path(out_md).stem))
+def to_html(table: pd.DataFrame, title: str, budget: str, caption: str) -> str:
+    """A self-contained ``<table>`` with its caption, header groups and footnotes (the report shows it inline)."""
+    r = render_cells(table)
+    levels = _header_rows(table.columns)
+    head = []
+    for depth, groups in enumerate(levels):
+        first = html.escape(str(table.index.name or "")) if depth == len(levels) - 1 else ""
+        cells = "".join(f'<th colspan="{span}">{html.escape(text)}</th>' if span > 1 else f"<th>{html.escape(text)}</th>"
+                        for text, span in groups)
+        head.append(f"<tr><th>{first}</th>{cells}</tr>")
+    body = ["<tr><th>" + html.escape(str(label)) + "</th>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row)
+            + "</tr>" for label, row in zip(r.cells.index, r.cells.itertuples(index=False, name=None))]
+    notes = "".join(f"<li>—{str(n).translate(_SUPERSCRIPT)} {html.escape(reason)}</li>"
+                    for n, reason in enumerate(r.footnotes, 1))
+    return (f'<table class="latentvideo-table" border="1" style="border-collapse:collapse;font-size:85%">'
+            f"<caption><b>{html.escape(title)}</b> (budget '{html.escape(budget)}')</caption>"
+            f"<thead>{''.join(head)}</thead><tbody>{''.join(body)}</tbody></table>"
+            + (f'<ul style="font-size:80%">{notes}</ul>' if notes else "")
+            + f'<p style="font-size:80%">{html.escape(caption)}</p>\n')
+
+
+WRITERS = {"md": lambda t, title, budget, caption, stem: to_markdown(t, title, budget, caption),
+           "tex": lambda t, title, budget, caption, stem: to_latex(t, title, budget, caption, stem),
+           "html": lambda t, title, budget, caption, stem: to_html(t, title, budget, caption)}
+
+
+def write_table(table: pd.DataFrame, title: str, budget: str, caption: str, outputs: Mapping[str, str | Path]) -> None:
+    """Writes every format named in ``outputs`` ({suffix: path}: md, tex, csv, html) atomically; the LaTeX label
+    is the file's stem."""
+    unknown = set(outputs) - {*WRITERS, "csv"}
+    if unknown:
+        raise ValueError(f"no table writer for {sorted(unknown)}; known: {sorted({*WRITERS, 'csv'})}")
+    for suffix, path in outputs.items():
+        with atomic_path(path) as tmp:
+            if suffix == "csv":
+                to_csv_frame(table, budget).to_csv(tmp)
+            else:
+                tmp.write_text(WRITERS[suffix](table, title, budget, caption, Path(path).stem))

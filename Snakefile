@@ -6,6 +6,10 @@
 from latentvideo import config as lvconfig
 from latentvideo import job_params as JP
 from latentvideo import targets as T
+import mimetypes
+
+# The report embeds the executed notebooks; Python's table of types lacks .ipynb (else one warning each).
+mimetypes.add_type("application/x-ipynb+json", ".ipynb")
 
 
 configfile: "config/config.yaml"

@@ -97,3 +97,17 @@ def test_every_notebook_writes_through_the_house_style(repo):
                                                    and "write_table(" in code), path.name
         for own in ("savefig", "to_markdown", "to_latex", "to_csv", "suptitle"):
             assert own not in code, (path.name, own)
+
+
+def test_training_curves_have_one_panel_per_term_with_validation_and_learning_rate(tmp_path):
+    from latentvideo.reporting.training_curves import curves_figure
+
+    records = [{"step": s, "lr": 1e-3, "total": 100.0 / s, "nll": 90.0 / s, "kl": 0.5,
+                **({"val_total": 110.0 / s, "val_nll": 95.0 / s, "val_kl": 0.6} if s % 50 == 0 else {})}
+               for s in range(1, 201)]
+    fig = curves_figure(records)
+    shown = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in shown] == ["total", "nll", "kl", "learning rate"]
+    assert [len(ax.lines) for ax in shown] == [2, 2, 2, 1]  # training and validation in one panel
+    assert shown[0].get_yscale() == "log" and shown[2].get_yscale() == "linear"  # 100 -> 0.5: two decades
+    assert figure_style.layout_problems(saved(fig, tmp_path)) == []

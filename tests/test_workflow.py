@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -189,8 +190,31 @@ def test_smoke_dag_end_to_end_from_a_clean_checkout(smoke_checkout):
     assert "Nothing to be done" in again.stdout + again.stderr
     run(["snakemake", "--report", "results/report.html", "--config", "budget=smoke"], checkout, timeout=600)
     report = checkout / "results" / "report.html"
-    assert report.stat().st_size > 10_000
-    assert "srvp2020_fig3_psnr_smmnist_stochastic.png" in report.read_text(errors="ignore")
+    check_report(report.read_text(errors="ignore"), checkout / "results")
+
+
+def check_report(text: str, results) -> None:
+    """The report (one HTML file, its pages embedded as escaped JSON) has the landing page, every table as an
+    HTML table with its title, every figure, notebook and training curve with a caption."""
+    text = re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), text)
+    text = text.replace('\\"', '"').replace("\\n", "\n")
+    assert "How to read it" in text and "Headline tables" in text and "budget <tt" in text
+    tables = sorted((results / "tables").glob("*.md"))
+    for md in tables:
+        title = md.read_text().split("**")[1]
+        assert text.count(f"<caption><b>{html.escape(title)}</b>") >= 1, md.name
+    assert text.count('class="latentvideo-table"') >= len(tables)
+    figures = sorted((results / "figures").glob("*.png"))
+    for png in figures:
+        assert png.name in text, png.name
+    assert text.count("The title above the image says") >= len(figures)
+    for curve in sorted((results / "runs").glob("*/seed*/training_curves.png")):
+        assert f"{curve.parent.parent.name}/{curve.parent.name}/training_curves.png" in text, curve
+        assert figure_style.layout_problems(figure_style.read_layout(curve)) == [], curve
+    assert len(list((results / "runs").glob("*/seed*/training_curves.png"))) == len(list(
+        (results / "runs").glob("*/seed*/model.pt")))
+    for notebook in sorted((results / "notebooks").glob("*.ipynb")):
+        assert notebook.name in text, notebook.name
 
 
 @pytest.mark.e2e

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from latentvideo.reporting import figure_style
 
@@ -45,6 +46,7 @@ def curves_figure(records: list[dict[str, float]]) -> plt.Figure:
             ax.set_yscale("log")
         ax.set_title(name, fontsize=9)
         ax.set_xlabel("step")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if len(series) > 1:
             ax.legend(fontsize=7)
     for ax in axes.flat[len(panels):]:

@@ -24,6 +24,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from latentvideo.progress import Progress
+
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz")
 
 
@@ -242,14 +244,18 @@ def read_member(member: Member) -> bytes:
         return src.read(member.name)
 
 
-def iter_read(members: list[Member]) -> Iterator[tuple[Member, bytes]]:
-    """Read many members, opening each archive once (in the given order)."""
+def iter_read(members: list[Member], what: str = "preprocess: raw files") -> Iterator[tuple[Member, bytes]]:
+    """Read many members, opening each archive once (in the given order). Reports progress as the consumer
+    takes them (:mod:`latentvideo.progress`: a line every 30 s in a log), so it spans the consumer's decoding."""
     open_sources: dict[Path, RawSource] = {}
+    progress = Progress(what, len(members), unit="file")
     try:
-        for m in members:
+        for i, m in enumerate(members):
             if m.container not in open_sources:
                 open_sources[m.container] = RawSource(m.container)
             yield m, open_sources[m.container].read(m.name)
+            progress.update(i + 1)
     finally:
+        progress.close()
         for src in open_sources.values():
             src.close()

@@ -53,7 +53,7 @@ def test_paper_budget_dry_run_lists_every_job_quickly(tmp_path):
     # MNIST, Pendulum)
     assert counts == {"acquire_mnist": 1, "prepare_digits": 1, "make_testset": 6, "train": 17, "evaluate": 29,
                       "baseline": 4, "render_figure": 12, "render_table": 7, "all": 1,
-                      "acquire_raw": 1, "preprocess_raw": 1}  # the 5th Ave substitute is on by default
+                      "plot_training": 17, "acquire_raw": 1, "preprocess_raw": 1}  # 5th Ave substitute: on by default
     assert "--budget paper" in out.stdout or "budget=paper" in out.stdout
     for experiment in ("srvp_gru-smmnist_deterministic", "srvp_mlp-smmnist_stochastic", "srvp_noz-smmnist_deterministic",
                        "srvp_dt2-smmnist_deterministic", "svg_fp-smmnist_stochastic"):

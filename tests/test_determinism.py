@@ -66,7 +66,7 @@ import hashlib, sys, json, torch
 from latentvideo.training.trainer import train
 from latentvideo.training import checkpoint
 settings = json.loads(sys.argv[1])
-path = train(settings, 0, sys.argv[2], sys.argv[3], device="cpu", threads=2, progress=False)
+path = train(settings, 0, sys.argv[2], sys.argv[3], device="cpu", threads=2, progress="off")
 h = hashlib.sha256()
 for k, v in sorted(checkpoint.load(path)["model"].items()):
     h.update(k.encode()); h.update(v.numpy().tobytes())
@@ -103,7 +103,7 @@ def test_evaluation_does_not_depend_on_the_thread_count(tmp_path, digits, repo, 
     cfg = config.load(repo / "config" / "config.yaml", "smoke")
     settings = _small_settings(repo, experiment)
     settings["dataset"]["train_length"] = cfg["datasets"][settings["dataset_name"]].get("train_length", 6)
-    ckpt = train(settings, 0, digits, tmp_path / "run", device="cpu", progress=False)
+    ckpt = train(settings, 0, digits, tmp_path / "run", device="cpu", progress="off")
     testset = tmp_path / "test"
     build_test_set(settings["dataset_name"], cfg["datasets"][settings["dataset_name"]], digits, 4, testset)
     job = config.evaluation_job(cfg, experiment, "standard")

@@ -91,7 +91,7 @@ def test_srvp_without_content_with_mlp_coders_and_its_elbo(cfg):
 
 def test_pendulum_trains_and_the_elbo_protocol_writes_tidy_rows(cfg, tmp_path):
     settings = config.experiment_settings(cfg, "srvp-pendulum")
-    ckpt = train(settings, 0, "", tmp_path / "run", device="cpu", progress=False)
+    ckpt = train(settings, 0, "", tmp_path / "run", device="cpu", progress="off")
     build_test_set("pendulum", cfg["datasets"]["pendulum"], None, 4, tmp_path / "test")
     job = config.evaluation_job(cfg, "srvp-pendulum", "standard")
     assert job["protocol"] == {"protocol": "test_elbo", "posterior_samples": 10}

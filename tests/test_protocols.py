@@ -32,7 +32,7 @@ def srvp_run(tmp_path_factory, digits, repo):
     settings["training"].update({"steps": 2, "batch_size": 2, "lr_decay_steps": 1, "checkpoint_every": 2,
                                  "val_every": 2})
     out = tmp_path_factory.mktemp("srvp")
-    ckpt = train(settings, 0, digits, out / "run", device="cpu", progress=False)
+    ckpt = train(settings, 0, digits, out / "run", device="cpu", progress="off")
     return cfg, ckpt, out
 
 
@@ -128,7 +128,7 @@ def test_trajectory_distribution_protocol_writes_histograms(digits, repo, tmp_pa
     settings = config.experiment_settings(cfg, "svg_lp-smmnist_nonuniform")
     settings["hyperparameters"]["nf"] = 16
     settings["training"].update({"steps": 2, "batch_size": 2, "checkpoint_every": 2, "val_every": 2})
-    ckpt = train(settings, 0, digits, tmp_path / "run", device="cpu", progress=False)
+    ckpt = train(settings, 0, digits, tmp_path / "run", device="cpu", progress="off")
     testset = tmp_path / "test"
     build_test_set("smmnist_nonuniform", cfg["datasets"]["smmnist_nonuniform"], digits, 4, testset)
     job = config.evaluation_job(cfg, "svg_lp-smmnist_nonuniform", "trajectories")

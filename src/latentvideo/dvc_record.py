@@ -5,8 +5,9 @@ Snakemake is the engine and writes no ``dvc.lock``; without one ``dvc status`` c
 is generated from the same DAG, :mod:`latentvideo.dvc_export`), then runs ``dvc commit --force``: DVC hashes
 every stage's dependencies, parameters and outputs as they are, caches the outputs and writes ``dvc.lock``
 without running anything. DVC touches every output as it commits it; the files get their modification times
-back, so Snakemake (whose rerun trigger compares them) still sees the DAG as done. Afterwards ``dvc status`` must report the pipeline up to date (checked), ``dvc
-repro`` runs nothing, and ``dvc push`` uploads the results.
+back, so Snakemake (whose rerun trigger compares them) still sees the DAG as done. Afterwards ``dvc status``
+must report the pipeline up to date (checked), ``dvc repro`` runs nothing, and ``dvc push`` uploads the
+results.
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ def record(budget: str, repo: str | Path = ".", snakefile: str = "Snakefile") ->
     if current != expected:
         raise DvcRecordError(f"{repo / 'dvc.yaml'} does not describe the DAG of budget {budget!r} (another budget, or "
                              f"stale): run `latentvideo export-dvc --budget {budget}` first")
-    times = {p: (p.stat().st_atime_ns, p.stat().st_mtime_ns) for p in _output_files(expected, repo) if p.exists()}
+    times = {p: (st.st_atime_ns, st.st_mtime_ns)
+             for p, st in ((p, p.stat()) for p in _output_files(expected, repo) if p.exists())}
     try:
         _dvc(["commit", "--force", "--quiet"], repo)
     finally:

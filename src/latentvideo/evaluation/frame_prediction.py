@@ -82,8 +82,9 @@ def run(job: EvaluationJob) -> ProtocolResult:
             if "intermediate" in saved:
                 saved["intermediate"].append(_intermediate(job, cond[:, :keep], target.shape[0]))
             n_saved += keep
-        progress.update(min(start + evaluation["batch_size"], len(videos)),
-                        {f"best {name}": float(np.concatenate(scores[name]).mean()) for name in metrics})
+        progress.update(min(start + evaluation["batch_size"], len(videos)), {
+            f"best {name}": sum(float(a.sum()) for a in scores[name]) / sum(a.size for a in scores[name])
+            for name in metrics})
     progress.close()
     meta = {**meta, "samples": n_samples}
     rows = [row for name in metrics for row in metric_rows(meta, name, np.concatenate(scores[name]), cond_frames + 1)]

@@ -126,6 +126,7 @@ def _texts_of(ax: Axes) -> list[Any]:
     """Texts an axes draws outside its frame: tick labels, axis labels, titles (none when its axis is off)."""
     if not ax.axison:
         return [t for t in (ax.title, ax._left_title, ax._right_title) if t.get_visible() and t.get_text().strip()]
+
     def shown(labels: list[Any], limits: tuple[float, float], coordinate: int) -> list[Any]:
         lo, hi = sorted(limits)  # matplotlib keeps, but does not draw, tick labels outside the view limits
         return [t for t in labels if lo - 1e-9 <= t.get_position()[coordinate] <= hi + 1e-9]

@@ -40,9 +40,14 @@ class Missing:
     __repr__ = __str__
 
 
+def footnote_mark(n: int) -> str:
+    """The mark of footnote ``n`` in a cell and before its text: "—" and ``n`` in superscript digits."""
+    return "—" + str(n).translate(_SUPERSCRIPT)
+
+
 @dataclasses.dataclass(frozen=True)
 class Rendered:
-    """A table's cells as strings (``Missing`` as "—ⁿ"), its footnotes in number order, and column labels."""
+    """A table's cells as strings (``Missing`` as "—ⁿ") and its footnotes in number order."""
 
     cells: pd.DataFrame
     footnotes: list[str]
@@ -55,7 +60,7 @@ def render_cells(table: pd.DataFrame) -> Rendered:
     def cell(value: object) -> str:
         if isinstance(value, Missing):
             n = numbers.setdefault(value.reason, len(numbers) + 1)
-            return "—" + str(n).translate(_SUPERSCRIPT)
+            return footnote_mark(n)
         return str(value)
 
     cells = pd.DataFrame([[cell(v) for v in row] for row in table.itertuples(index=False, name=None)],
@@ -82,7 +87,7 @@ def to_markdown(table: pd.DataFrame, title: str, budget: str, caption: str) -> s
              "|" + "|".join(":---" if i == 0 else "---:" for i in range(len(header))) + "|"]
     for label, row in zip(r.cells.index, r.cells.itertuples(index=False, name=None)):
         lines.append("| " + " | ".join(markdown_escape(str(v)) for v in (label, *row)) + " |")
-    notes = [f"—{str(n).translate(_SUPERSCRIPT)} {reason}" for n, reason in enumerate(r.footnotes, 1)]
+    notes = [f"{footnote_mark(n)} {reason}" for n, reason in enumerate(r.footnotes, 1)]
     return "\n".join([f"**{title}** (budget '{budget}').", "", *lines, "", *(f"- {n}" for n in notes),
                       *([""] if notes else []), caption, ""])
 
@@ -163,7 +168,7 @@ def to_latex(table: pd.DataFrame, title: str, budget: str, caption: str, label: 
     body += [r"\bottomrule", r"\end{tabular}"]
     if r.footnotes:
         body.append(r"\par\smallskip{\footnotesize " + r"\par ".join(
-            f"---\\textsuperscript{{{i}}} {latex_escape(reason)}." for i, reason in enumerate(r.footnotes, 1)) + "}")
+            latex_escape(f"{footnote_mark(n)} {reason}.") for n, reason in enumerate(r.footnotes, 1)) + "}")
     body += [r"\end{table}", ""]
     return "\n".join(body)
 
@@ -188,7 +193,7 @@ def to_html(table: pd.DataFrame, title: str, budget: str, caption: str) -> str:
         head.append(f"<tr><th>{first}</th>{cells}</tr>")
     body = ["<tr><th>" + html.escape(str(label)) + "</th>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row)
             + "</tr>" for label, row in zip(r.cells.index, r.cells.itertuples(index=False, name=None))]
-    notes = "".join(f"<li>—{str(n).translate(_SUPERSCRIPT)} {html.escape(reason)}</li>"
+    notes = "".join(f"<li>{footnote_mark(n)} {html.escape(reason)}</li>"
                     for n, reason in enumerate(r.footnotes, 1))
     return (f'<table class="latentvideo-table" border="1" style="border-collapse:collapse;font-size:85%">'
             f"<caption><b>{html.escape(title)}</b> (budget '{html.escape(budget)}')</caption>"

@@ -139,7 +139,7 @@ def _read_log(path: Path, up_to_step: int) -> list[str]:
 
 
 def train(settings: dict[str, Any], seed: int, data_dir: str | Path, out_dir: str | Path,
-          device: str = "auto", threads: int | None = None, progress: Mode | bool = "auto",
+          device: str = "auto", threads: int | None = None, progress: Mode = "auto",
           progress_every: float = 30.0, on_step: Callable[[int], None] | None = None) -> Path:
     """Run (or resume) training on ``data_dir`` (see :mod:`latentvideo.data.training_data`); returns the path
     of the final checkpoint ``model.pt``.
@@ -147,12 +147,11 @@ def train(settings: dict[str, Any], seed: int, data_dir: str | Path, out_dir: st
     Only one process may train into ``out_dir`` at a time (:mod:`latentvideo.folder_lock`). ``on_step(step)``
     is called after each optimisation step (1-based count); tests use it to interrupt a run. ``progress``
     (:mod:`latentvideo.progress`): ``auto`` is a bar on a terminal and a line every ``progress_every`` seconds
-    elsewhere; ``False`` or ``off`` prints only the opening and closing lines.
+    elsewhere; ``off`` prints only the opening and closing lines.
     """
-    mode: Mode = "off" if progress is False else "auto" if progress is True else progress
     out_dir = Path(out_dir)
     with folder_lock.exclusive(out_dir, f"training {settings['experiment']} seed {seed}"):
-        return _train_locked(settings, seed, data_dir, out_dir, device, threads, mode, progress_every, on_step)
+        return _train_locked(settings, seed, data_dir, out_dir, device, threads, progress, progress_every, on_step)
 
 
 def _train_locked(settings: dict[str, Any], seed: int, data_dir: str | Path, out_dir: Path, device: str,
@@ -265,8 +264,9 @@ def _train_locked(settings: dict[str, Any], seed: int, data_dir: str | Path, out
     except checkpoint.NonFiniteStateError as err:
         raise fail("the parameters became non-finite", t_cfg["steps"], str(err)) from None
     checkpoint.link_rolling(ckpt_path, final)  # the finished state is also the resume point of an identical rerun
-    write_text(log_path, work_log.read_text())
-    write_text(out_dir / "train_log.csv", training_curve_csv(work_log.read_text()))
+    log_text = work_log.read_text()
+    write_text(log_path, log_text)
+    write_text(out_dir / "train_log.csv", training_curve_csv(log_text))
     (ckpt_dir / checkpoint.PREVIOUS).unlink(missing_ok=True)  # last.pt is model.pt, verified: no fallback needed
     write_json(out_dir / "run.json", {
         "settings": settings, "seed": seed, "device": device_info, "steps": t_cfg["steps"], "resumed_from": start,

@@ -5,7 +5,8 @@ The notebook receives, as papermill parameters: ``inputs`` (one record per file 
 ``outputs`` (``{suffix: path}`` it must write), ``paper_numbers`` (a YAML path or None), ``instance`` (the
 ``for_each`` value or None), ``titles`` ({dataset: readable title}), ``budget`` and ``budget_description``, and
 the declaration's ``parameters``.
-The executed notebook is kept (``results/notebooks/<stem>.ipynb``), written atomically.
+The executed notebook is kept (``results/notebooks/<stem>.ipynb``), written atomically. The kernel listens on
+private Unix sockets (:mod:`latentvideo.reporting.kernel_transport`), so parallel render jobs cannot collide.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from latentvideo.atomic import atomic_path, remove_stale_temporaries
+from latentvideo.reporting.kernel_transport import private_kernel_config
 from latentvideo.targets import FigureInstance, figure_instance
 
 
@@ -40,11 +42,11 @@ def render(cfg: Mapping[str, Any], stem: str) -> FigureInstance:
     for path in inst.outputs.values():
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(Path(inst.executed_notebook).parent, of=Path(inst.executed_notebook).name)
-    with atomic_path(inst.executed_notebook, keep_suffix=True) as tmp:
+    with atomic_path(inst.executed_notebook, keep_suffix=True) as tmp, private_kernel_config() as kernel:
         try:
             papermill.execute_notebook(inst.notebook, str(tmp), parameters=notebook_parameters(cfg, inst),
                                        kernel_name=cfg["kernel"], progress_bar=False, log_output=False,
-                                       language="python")
+                                       language="python", **kernel)
         except papermill.PapermillExecutionError as err:
             raise RenderError(f"{stem}: notebook {inst.notebook} failed in cell {err.exec_count}: {err.ename}: "
                               f"{err.evalue}") from None

@@ -25,8 +25,8 @@ import time
 import torch
 
 from latentvideo import config
-from latentvideo.data.shards import read_videos
-from latentvideo.data.training_data import open_training_data
+from latentvideo.data.shards import StoredSplit
+from latentvideo.data.dataset_kinds import open_training_data
 from latentvideo.data.training_stream import to_float_video
 from latentvideo.models import build_model
 from latentvideo.training.trainer import Trained, load_trained, optimiser_settings
@@ -39,7 +39,7 @@ def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
 
 def test_frames(testset: str, videos: int, length: int) -> torch.Tensor:
     """The first ``length`` frames of the first ``videos`` test videos: (T, B, C, H, W) float in [0, 1]."""
-    return to_float_video(torch.from_numpy(read_videos(testset, limit=videos, verify=True)[:, :length]))
+    return to_float_video(torch.from_numpy(StoredSplit(testset, verify=True).read(videos)[:, :length]))
 
 
 def srvp_reconstruction(trained: Trained, x: torch.Tensor) -> torch.Tensor:

@@ -7,7 +7,7 @@ import pytest
 
 from latentvideo.data import color_mnist as cm
 from latentvideo.data.digit_videos import make_batch, make_test_set
-from latentvideo.data.training_data import digit_spec
+from latentvideo.data.kinds.moving_digits import color_mnist_spec
 
 SPEC = cm.ColorMovingMNISTSpec()
 
@@ -68,7 +68,7 @@ def test_training_batches_draw_from_the_given_pool_only():
 
 
 def test_config_entry_builds_the_generator():
-    spec = digit_spec({"kind": "color_mnist", "frame_size": 64, "num_digits": 2, "step_length": 0.1})
+    spec = color_mnist_spec({"frame_size": 64, "num_digits": 2, "step_length": 0.1})
     assert spec == SPEC
     with pytest.raises(ValueError, match="channel"):
         cm.ColorMovingMNISTSpec(num_digits=4)

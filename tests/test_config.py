@@ -85,7 +85,7 @@ def test_experiments_are_declared_once_and_budgets_override_only_what_differs(re
     (lambda c: c["budgets"]["paper"]["resources"]["train"].update(gpus=2), "['gpus'] under 'budgets.paper.resources"),
     (lambda c: c["datasets"]["color_mnist"].update(max_speed=4), "['max_speed'] under 'datasets.color_mnist'"),
     (lambda c: c["datasets"]["fifth_ave"].update(raw="fifth_avenue"), "'fifth_avenue' is not under raw_data"),
-    (lambda c: c["datasets"]["fifth_ave"].update(train_length=9), "datasets.fifth_ave.train_length: 9 > raw_data"),
+    (lambda c: c["datasets"]["fifth_ave"].update(train_length=9), "datasets.fifth_ave.train_length: a clip of 9 frames spans 9 stored frames, more than the 5"),
     (lambda c: c["raw_data"]["fifth_ave"].update(enabled=False), "trains on raw_data.fifth_ave, which is not enabled"),
     (lambda c: c["models"]["factored_vae"]["evaluation"].update(mi_neighbors=3),
      "models.factored_vae.evaluation: unknown key(s) ['mi_neighbors']"),

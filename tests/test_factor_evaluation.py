@@ -10,8 +10,7 @@ import pytest
 import torch
 
 from latentvideo.data.shards import ShardWriter
-from latentvideo.data.training_data import open_training_data
-from latentvideo.data.training_stream import StoredClipSteps
+from latentvideo.data.dataset_kinds import open_training_data
 from latentvideo.evaluation import factor_analysis
 from latentvideo.evaluation.tidy import COLUMNS
 from latentvideo.models import build_model
@@ -28,14 +27,6 @@ def _stored_dataset(root, n_clips=6, length=5):
                 writer.add({"frames": rng.integers(0, 256, (length, 64, 64, 3), dtype=np.uint8)}, {"chunk": i})
     (root / "manifest.json").write_text(json.dumps({"dataset": "street", "acquisition": "substitute"}))
     return root
-
-
-def test_stored_clips_depend_only_on_seed_and_step():
-    videos = np.random.default_rng(1).integers(0, 256, (4, 6, 8, 8, 3), dtype=np.uint8)
-    full, resumed = StoredClipSteps(videos, 3, 4, 7, 0, 5), StoredClipSteps(videos, 3, 4, 7, 2, 5)
-    assert np.array_equal(full[2].numpy(), resumed[0].numpy()) and full[0].shape == (3, 4, 8, 8, 3)
-    with pytest.raises(ValueError, match="6 frames, training asks for 7"):
-        StoredClipSteps(videos, 3, 7, 7, 0, 5)
 
 
 def test_raw_video_training_data_reads_the_train_split(tmp_path):

@@ -10,10 +10,10 @@ import pytest
 import torch
 
 from latentvideo import config
-from latentvideo.data.build import build_test_set
+from latentvideo.data.dataset_kinds import build_test_set
 from latentvideo.data.pendulum import PendulumSpec, make_test_set
-from latentvideo.data.shards import read_manifest, read_videos
-from latentvideo.data.training_data import open_training_data
+from latentvideo.data.shards import StoredSplit, read_manifest
+from latentvideo.data.dataset_kinds import open_training_data
 from latentvideo.evaluation.driver import evaluate_model
 from latentvideo.models.registry import build_model
 from latentvideo.training.trainer import train
@@ -55,7 +55,7 @@ def test_test_set_is_a_pure_function_of_its_seed_and_noisy(cfg, tmp_path):
     assert 0.03 < residual.std() < 0.15  # the pixel noise (0.1, clipped at 0 and 1)
     manifest = build_test_set("pendulum", dataset, None, 3, tmp_path / "test")
     assert manifest["provenance"]["generator"] == "pendulum/1"
-    np.testing.assert_array_equal(read_videos(tmp_path / "test"), a)
+    np.testing.assert_array_equal(StoredSplit(tmp_path / "test").read(), a)
     assert read_manifest(tmp_path / "test")["provenance"]["spec"]["noise"] == dataset["noise"]
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from latentvideo import config
-from latentvideo.data.build import build_test_set
+from latentvideo.data.dataset_kinds import build_test_set
 from latentvideo.evaluation.driver import evaluate_model
 from latentvideo.evaluation.protocols import protocol, registered_protocols
 from latentvideo.training.trainer import train
@@ -103,15 +103,15 @@ def test_trajectory_distribution_ground_truth_and_estimator(digits, repo, tmp_pa
     digit moves exactly as its drawn position (so the two sides of Fig. 4 measure the same thing)."""
     import torch
 
-    from latentvideo.data.shards import read_manifest, read_videos, to_model_layout
+    from latentvideo.data.shards import StoredSplit, to_model_layout
     from latentvideo.evaluation import trajectory_distribution as td
 
     cfg = config.load(repo / "config" / "config.yaml", "smoke")
     dataset = cfg["datasets"]["smmnist_nonuniform"]
     testset = tmp_path / "test"
     build_test_set("smmnist_nonuniform", dataset, digits, 6, testset)
-    stored = np.load(testset / read_manifest(testset)["extras"]["trajectories"]["file"])[:, 0]
-    videos = read_videos(testset)
+    stored = StoredSplit(testset).label("trajectories")[:, 0]
+    videos = StoredSplit(testset).read()
     com = td.centre_of_mass(torch.from_numpy(to_model_layout(videos))).numpy()  # (T, N, 2)
     assert np.allclose(np.diff(com, axis=0), np.diff(stored[:, :, :2], axis=1).transpose(1, 0, 2), atol=1e-3)
     for video in range(6):

@@ -48,7 +48,7 @@ def cmd_prepare_digits(args: argparse.Namespace) -> None:
 
 def cmd_make_testset(args: argparse.Namespace) -> None:
     from latentvideo import config
-    from latentvideo.data.build import build_test_set
+    from latentvideo.data.dataset_kinds import build_test_set
 
     cfg = _cfg(args)
     n = config.budget_of(cfg)["evaluation"]["test_videos"]

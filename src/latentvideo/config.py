@@ -20,11 +20,11 @@ import jsonschema
 import yaml
 
 from latentvideo import selection
+from latentvideo.data.dataset_kinds import channels, kind_named, registered_kinds
 from latentvideo.data.digits import MNIST_FILES
 from latentvideo.models.registry import registered_models
 
 SCHEMA_NAME = "schemas/config.schema.yaml"
-DATASET_CHANNELS = {"sm_mnist": 1, "color_mnist": 3, "raw_video": 3, "pendulum": 1}
 GENERIC_VARIANT_KEYS = ("description", "protocol", "dataset")  # of every evaluation variant; the rest: its protocol's
 TRAINING_DEFAULTS = {"checkpoint_every": 1000, "log_every": 10, "val_every": 1000, "val_videos": 16,
                      "workers": 0, "lr_decay_steps": 0}
@@ -80,7 +80,18 @@ def schema_path() -> str:
 
 
 def load_schema() -> dict[str, Any]:
-    return yaml.safe_load((resources.files("latentvideo") / SCHEMA_NAME).read_text())
+    """The config schema, its dataset entries completed from the dataset-kind registry: ``kind`` is one of the
+    registered kinds, and an entry of kind ``k`` satisfies ``$defs/<k>_dataset``."""
+    schema = yaml.safe_load((resources.files("latentvideo") / SCHEMA_NAME).read_text())
+    kinds = sorted(registered_kinds())
+    undescribed = [k for k in kinds if f"{k}_dataset" not in schema["$defs"]]
+    if undescribed:
+        raise RuntimeError(f"dataset kind(s) {undescribed} have no $defs/<kind>_dataset in {schema_path()}")
+    entry = schema["properties"]["datasets"]["additionalProperties"]
+    entry["properties"]["kind"] = {"enum": kinds, "description": "a registered dataset kind"}
+    entry["allOf"] = [{"if": {"properties": {"kind": {"const": k}}}, "then": {"$ref": f"#/$defs/{k}_dataset"}}
+                      for k in kinds]
+    return schema
 
 
 def _key_path(error: jsonschema.ValidationError) -> str:
@@ -160,7 +171,7 @@ def _batch_memory_problems(cfg: Mapping[str, Any]) -> list[str]:
                 continue
             train = _merged_training(cfg, budget, exp)
             ds = cfg["datasets"][cfg["experiments"][exp]["dataset"]]
-            frames = train.get("batch_size", 1) * ds.get("train_length", 1) * DATASET_CHANNELS[ds["kind"]]
+            frames = train.get("batch_size", 1) * ds.get("train_length", 1) * channels(cfg, cfg["experiments"][exp]["dataset"])
             estimate = frames * FRAME_BYTES
             if estimate > memory:
                 problems.append(f"budgets.{bname}.training ({exp}): batch_size {train.get('batch_size')} needs "
@@ -246,7 +257,7 @@ def _variant_use_problems(cfg: Mapping[str, Any], figure: str, exp_name: str, va
                         f"{', '.join(missing)}, which {exp['model']} ({exp_name}) does not have")
     test = variant.get("dataset")
     if test in cfg["datasets"] and exp["dataset"] in cfg["datasets"] and (
-            DATASET_CHANNELS[cfg["datasets"][test]["kind"]] != DATASET_CHANNELS[cfg["datasets"][exp["dataset"]]["kind"]]):
+            channels(cfg, test) != channels(cfg, exp["dataset"])):
         problems.append(f"evaluation_variants.{variant_name}.dataset: {test} has other channels than "
                         f"{exp['dataset']}, which {exp_name} was trained on")
     extra = set(variant) - set(GENERIC_VARIANT_KEYS) - protocols[chosen].variant_keys
@@ -326,9 +337,10 @@ def _budget_problems(cfg: Mapping[str, Any], bname: str, budget: Mapping[str, An
     for exp in runs:
         spec = cfg["experiments"][exp]
         ds = _budget_dataset(cfg, budget, spec["dataset"])
-        if ds.get("kind") == "raw_video" and not cfg["raw_data"].get(ds["raw"], {}).get("enabled", True):
-            problems.append(f"budgets.{bname}: experiment {exp} trains on raw_data.{ds['raw']}, which is not "
-                            f"enabled (set raw_data.{ds['raw']}.enabled: true)")
+        for raw in kind_named(ds["kind"]).raw_inputs(ds):
+            if not cfg["raw_data"].get(raw, {}).get("enabled", True):
+                problems.append(f"budgets.{bname}: experiment {exp} trains on raw_data.{raw}, which is not "
+                                f"enabled (set raw_data.{raw}.enabled: true)")
         train = _merged_training(cfg, budget, exp)
         if "steps" in train and train["lr_decay_steps"] > train["steps"]:
             problems.append(f"budgets.{bname}.training ({exp}): lr_decay_steps ({train['lr_decay_steps']}) > "
@@ -364,8 +376,10 @@ def _dataset_override_problems(cfg: Mapping[str, Any], bname: str, name: str, bu
 
 def dataset_entry(cfg: Mapping[str, Any], name: str) -> dict[str, Any]:
     """The config entry of dataset ``name`` under the active budget (its ``budgets.<b>.datasets`` overrides
-    applied): what generators, models and notebooks see."""
-    return copy.deepcopy(_budget_dataset(cfg, budget_of(cfg), name))
+    applied) with what its kind derives (e.g. ``channels``; a raw dataset's ``cond_frames`` and clip sampling
+    from its protocol): what generators, training data, models and notebooks see."""
+    entry = _budget_dataset(cfg, budget_of(cfg), name)
+    return copy.deepcopy({**entry, **kind_named(entry["kind"]).derived(cfg, entry)})
 
 
 def _check_references(cfg: Mapping[str, Any]) -> None:
@@ -384,6 +398,13 @@ def _check_references(cfg: Mapping[str, Any]) -> None:
                             f"accepted: {sorted(accepted[name])}")
         problems += _hyperparameter_problems(f"models.{name}.hyperparameters", registered[name],
                                              model["hyperparameters"])
+    for name, ds in cfg["datasets"].items():
+        if "cond_frames" in ds and "test_length" in ds and ds["cond_frames"] >= ds["test_length"]:
+            problems.append(f"datasets.{name}.cond_frames: {ds['cond_frames']} must be below test_length "
+                            f"({ds['test_length']}), or no frame is left to predict")
+        problems += kind_named(ds["kind"]).problems(cfg, name, ds)
+    if problems:  # the checks below ask the datasets' kinds (channels ...), which need sound entries
+        raise ConfigError("invalid configuration (schema: " + schema_path() + "):\n  " + "\n  ".join(problems))
     for name, exp in cfg["experiments"].items():
         if exp["model"] not in cfg["models"]:
             problems.append(f"experiments.{name}.model: {exp['model']!r} is not under models")
@@ -398,26 +419,10 @@ def _check_references(cfg: Mapping[str, Any]) -> None:
             problems.append(f"experiments.{name}.dataset: {exp['dataset']!r} is not under datasets")
         elif exp["model"] in cfg["models"]:
             hyper = {**cfg["models"][exp["model"]]["hyperparameters"], **exp.get("hyperparameters", {})}
-            want = DATASET_CHANNELS[cfg["datasets"][exp["dataset"]]["kind"]]
+            want = channels(cfg, exp["dataset"])
             if hyper.get("channels", want) != want:
                 problems.append(f"experiments.{name}: the model has {hyper['channels']} channel(s), dataset "
                                 f"{exp['dataset']} has {want}")
-    for name, ds in cfg["datasets"].items():
-        weights = ds.get("velocity_weights")
-        if weights is not None and (len(weights) != 2 * ds["max_speed"] + 1 or sum(weights) <= 0):
-            problems.append(f"datasets.{name}.velocity_weights: needs {2 * ds['max_speed'] + 1} weights (one per "
-                            f"integer in [-{ds['max_speed']}, {ds['max_speed']}]), not all zero; got {weights}")
-        if "cond_frames" in ds and "test_length" in ds and ds["cond_frames"] >= ds["test_length"]:
-            problems.append(f"datasets.{name}.cond_frames: {ds['cond_frames']} must be below test_length "
-                            f"({ds['test_length']}), or no frame is left to predict")
-        if ds["kind"] != "raw_video":
-            continue
-        raw = cfg["raw_data"].get(ds["raw"])
-        if raw is None:
-            problems.append(f"datasets.{name}.raw: {ds['raw']!r} is not under raw_data")
-        elif "chunk_length" in raw["protocol"] and ds["train_length"] > raw["protocol"]["chunk_length"]:
-            problems.append(f"datasets.{name}.train_length: {ds['train_length']} > raw_data.{ds['raw']}.protocol."
-                            f"chunk_length ({raw['protocol']['chunk_length']})")
     problems += _evaluation_problems(cfg, registered)
     problems += _figure_problems(cfg)
     if problems:  # budgets are resolved through the figures and experiments checked above

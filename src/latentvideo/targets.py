@@ -11,9 +11,11 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from latentvideo import config, selection
+from latentvideo.data.dataset_kinds import kind_of
+from latentvideo.data.kinds import moving_digits
 from latentvideo.evaluation.baselines import BASELINE_LABELS
 
-DIGITS = "data/processed/digits"
+DIGITS = moving_digits.DIGITS  # the digit pools (rule prepare_digits)
 MNIST_RAW = "data/raw/mnist"
 OUTPUT_SUFFIXES = {"figure": ("pdf", "png"), "table": ("md", "tex", "csv", "html")}
 OUTPUT_DIRS = {"figure": "results/figures", "table": "results/tables"}
@@ -24,25 +26,21 @@ def processed(name: str) -> str:
 
 
 def testset_input(cfg: Mapping[str, Any], dataset: str) -> str:
-    """The DAG target holding ``dataset``'s test split: a generated test set, or a preprocessed raw dataset."""
-    entry = cfg["datasets"][dataset]
-    return processed(entry["raw"]) if entry["kind"] == "raw_video" else f"data/processed/{dataset}/test"
+    """The DAG target holding ``dataset``'s test split (its kind says: a generated test set, or a preprocessed
+    raw dataset)."""
+    return kind_of(cfg, dataset).test_split(cfg, dataset, cfg["datasets"][dataset]).target
 
 
 def testset(cfg: Mapping[str, Any], dataset: str) -> str:
-    """The directory of ``dataset``'s test split (what the evaluate command reads): for a raw dataset, the
-    ``test`` split inside :func:`testset_input`; for a generated one, :func:`testset_input` itself."""
-    target = testset_input(cfg, dataset)
-    return f"{target}/test" if cfg["datasets"][dataset]["kind"] == "raw_video" else target
+    """The directory of ``dataset``'s test split (what the evaluate command reads), inside or equal to
+    :func:`testset_input`."""
+    return kind_of(cfg, dataset).test_split(cfg, dataset, cfg["datasets"][dataset]).directory
 
 
 def stored_source(cfg: Mapping[str, Any], dataset: str) -> list[str]:
-    """The stored data a dataset's training batches and generated test set come from: the digit pools (digit
-    kinds), its preprocessed raw dataset (``raw_video``), or nothing (``pendulum``: generated from seeds)."""
-    entry = cfg["datasets"][dataset]
-    if entry["kind"] == "raw_video":
-        return [processed(entry["raw"])]
-    return [] if entry["kind"] == "pendulum" else [DIGITS]
+    """The stored data a dataset's training batches and generated test set come from (its kind says: the digit
+    pools, its preprocessed raw dataset, or nothing when it is generated from seeds)."""
+    return kind_of(cfg, dataset).sources(cfg, cfg["datasets"][dataset])
 
 
 def training_input(cfg: Mapping[str, Any], experiment: str) -> list[str]:
@@ -52,7 +50,7 @@ def training_input(cfg: Mapping[str, Any], experiment: str) -> list[str]:
 
 def generated_datasets(cfg: Mapping[str, Any]) -> list[str]:
     """Datasets whose test set the ``make_testset`` rule generates (from digits, or from seeds alone)."""
-    return [name for name, entry in cfg["datasets"].items() if entry["kind"] != "raw_video"]
+    return [name for name in cfg["datasets"] if kind_of(cfg, name).generated]
 
 
 def run_dir(experiment: str, seed: int | str) -> str:

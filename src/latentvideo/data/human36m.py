@@ -26,6 +26,7 @@ import numpy as np
 
 from latentvideo.data import image_ops, video_io
 from latentvideo.data.parallel import ordered_map
+from latentvideo.data.clip_sampling import ClipSampling
 from latentvideo.data.raw_datasets import RawDataset, split_provenance
 from latentvideo.data.raw_sources import Member, find_members, iter_read
 from latentvideo.data.shards import ShardWriter, StoredSplit
@@ -98,4 +99,5 @@ DATASET = RawDataset(
                   "S<k>/Videos/*.mp4 folders) in the folder named by raw_data.human36m.dir. Nothing is downloaded "
                   "for you."),
     preprocess=preprocess,
+    clips=lambda protocol: ClipSampling(step=protocol["subsampling"]),  # any phase of the 50 Hz video
 )

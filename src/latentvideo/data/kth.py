@@ -96,4 +96,5 @@ DATASET = RawDataset(
                   "handclapping, handwaving, jogging, running, walking). To place it by hand, put the zips (or the "
                   "extracted personNN_<action>_dK_uncomp.avi files) in the folder named by raw_data.kth.dir."),
     preprocess=preprocess,
+    channels=1,  # grey: channel 0 of the decoded RGB, as SRVP
 )

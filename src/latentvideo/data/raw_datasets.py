@@ -20,11 +20,22 @@ from typing import Any
 
 from latentvideo.atomic import atomic_dir, sha256_file, write_json
 from latentvideo.data.acquire import ChecksumError, download_first
+from latentvideo.data.clip_sampling import ClipSampling
 from latentvideo.data.raw_sources import SizeLimits, check_raw_folder, find_members, folder_files
 
 log = logging.getLogger(__name__)
 
 DATASET_MODULES = ("kth", "human36m", "bair", "clevrer", "bouncing_balls", "sprites", "mug", "timit", "fifth_ave")
+
+
+def every_frame(protocol: Mapping[str, Any]) -> ClipSampling:
+    """Training clips of consecutive frames at random starts of random videos (the default)."""
+    return ClipSampling()
+
+
+def ragged(protocol: Mapping[str, Any]) -> int | None:
+    """Stored videos of any length (the default)."""
+    return None
 
 
 class RawDataMissingError(FileNotFoundError):
@@ -39,6 +50,12 @@ class RawDataset:
     must each match at least once. ``instructions``: how a user obtains and places the files.
     ``preprocess(raw_dir, protocol, out_dir, workers) -> summary`` writes split directories into
     ``out_dir`` (already a temporary directory) and returns a JSON-able summary.
+
+    What a model trained on it sees (kind ``raw_video``, :mod:`latentvideo.data.kinds.raw_video`):
+    ``channels`` of the stored frames; ``clips(protocol)``: how training clips are drawn from the ``train``
+    split, as the official loader does; ``video_length(protocol)``: the length of every stored video when
+    the protocol fixes one (None: ragged); ``test_split``: the split evaluation reads. ``val`` is the
+    validation split where preprocessing writes one.
     """
 
     name: str
@@ -46,6 +63,10 @@ class RawDataset:
     required: tuple[str, ...]
     instructions: str
     preprocess: Callable[[Path, Mapping[str, Any], Path, int], dict[str, Any]]
+    channels: int = 3
+    clips: Callable[[Mapping[str, Any]], ClipSampling] = every_frame
+    video_length: Callable[[Mapping[str, Any]], int | None] = ragged
+    test_split: str = "test"
 
 
 def registered() -> dict[str, RawDataset]:

@@ -1,13 +1,17 @@
-"""Stored video datasets: a few uint8 ``.npy`` shards ``(N, T, H, W, C)`` plus ``manifest.json``.
+"""Stored video datasets: one format, written by :class:`ShardWriter` and read by :class:`StoredSplit`.
 
-The manifest records shape, dtype, the sha256 of every shard, the digit/data source, seed, generator
-version and any extra provenance. Readers verify shard checksums on request.
+A split directory holds uint8 ``.npy`` shards per *stream* (``frames``, optionally ``masks`` ...), per-video
+labels under ``labels/`` and ``manifest.json`` (format 2): every file's sha256, the shapes, whether the
+videos are of one length or ragged, and the provenance (data source, seed, generator or protocol version).
+Generated test sets (:func:`write_shards`) and preprocessed raw datasets share it, so one memory-mapped
+reader serves training, validation and evaluation.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,60 +20,27 @@ import numpy as np
 from latentvideo.atomic import atomic_dir, sha256_file
 
 MANIFEST = "manifest.json"
+FORMAT = 2
 
 
 def write_shards(out_dir: str | Path, videos: np.ndarray, shard_size: int, provenance: dict[str, Any],
                  extras: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
-    """Write ``videos: (N, T, H, W, C) uint8`` as shards of ``shard_size`` into ``out_dir`` (atomically, whole).
-
-    ``extras`` are per-video arrays (first axis N) stored once beside the shards (e.g. trajectories).
-    """
+    """Write ``videos: (N, T, H, W, C) uint8`` (one length) as a split of ``shard_size`` videos per shard into
+    ``out_dir``, atomically. ``extras`` are per-video arrays (first axis N, e.g. trajectories), stored as labels."""
     if videos.dtype != np.uint8 or videos.ndim != 5:
         raise ValueError(f"expected uint8 (N, T, H, W, C) videos, got {videos.dtype} {videos.shape}")
-    with atomic_dir(out_dir) as tmp:
-        shards = []
-        for k, start in enumerate(range(0, len(videos), shard_size)):
-            name = f"shard-{k:05d}.npy"
-            part = videos[start : start + shard_size]
-            np.save(tmp / name, part)
-            shards.append({"file": name, "n": int(len(part)), "sha256": sha256_file(tmp / name)})
-        extra_files = {}
-        for key, arr in (extras or {}).items():
-            name = f"{key}.npy"
-            np.save(tmp / name, arr)
-            extra_files[key] = {"file": name, "sha256": sha256_file(tmp / name)}
-        manifest = {
-            "shape": list(videos.shape),
-            "dtype": "uint8",
-            "layout": "N T H W C",
-            "shards": shards,
-            "extras": extra_files,
-            "provenance": provenance,
-        }
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-    return manifest
+    extras = extras or {}
+    for key, arr in extras.items():
+        if len(arr) != len(videos):
+            raise ValueError(f"extra {key!r} has {len(arr)} rows for {len(videos)} videos")
+    with ShardWriter(out_dir, provenance, videos_per_shard=shard_size) as writer:
+        for i, video in enumerate(videos):
+            writer.add({"frames": video}, {key: arr[i] for key, arr in extras.items()})
+    return read_manifest(out_dir)
 
 
 def read_manifest(path: str | Path) -> dict[str, Any]:
     return json.loads((Path(path) / MANIFEST).read_text())
-
-
-def read_videos(path: str | Path, limit: int | None = None, verify: bool = False) -> np.ndarray:
-    """Load up to ``limit`` videos ``(n, T, H, W, C)`` uint8 from a shard directory."""
-    path = Path(path)
-    manifest = read_manifest(path)
-    parts, total = [], 0
-    for shard in manifest["shards"]:
-        if limit is not None and total >= limit:
-            break
-        file = path / shard["file"]
-        if verify and sha256_file(file) != shard["sha256"]:
-            raise ValueError(f"{file}: sha256 mismatch: manifest {shard['sha256']}, file {sha256_file(file)}")
-        arr = np.load(file, mmap_mode="r")
-        take = arr if limit is None else arr[: limit - total]
-        parts.append(np.asarray(take))
-        total += len(take)
-    return np.concatenate(parts) if parts else np.empty([0, *manifest["shape"][1:]], dtype=np.uint8)
 
 
 def to_model_layout(videos: np.ndarray) -> "np.ndarray":
@@ -167,7 +138,7 @@ class ShardWriter:
                                 "sha256": sha256_file(self._tmp / "labels" / f"{key}.npy")}
         frames = self._streams.get("frames")
         manifest = {
-            "format": 2,
+            "format": FORMAT,
             "count": self._count,
             "ragged": self.ragged,
             "layout": "ragged: concatenated frames (sum T, H, W, C); labels/length.npy" if self.ragged
@@ -178,22 +149,36 @@ class ShardWriter:
             "provenance": self.provenance,
         }
         if frames is not None and not self.ragged:
-            manifest.update(shape=frames["shape"], dtype=frames["dtype"], shards=frames["shards"], extras={})
+            manifest["shape"] = frames["shape"]  # (N, T, H, W, C) of the frames, for a reader's eyes
         (self._tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
 
 
 class StoredSplit:
-    """Read access to a directory written by :class:`ShardWriter` (memory-mapped shards)."""
+    """Memory-mapped read access to a split written by :class:`ShardWriter` (fixed-length or ragged).
+
+    Shards are opened with ``mmap_mode="r"`` on first use and kept open, so reading a clip touches only its
+    frames: memory stays flat in the size of the split. A ``StoredSplit`` pickles without its open maps
+    (data-loader workers reopen them).
+    """
 
     def __init__(self, path: str | Path, verify: bool = False):
         self.path = Path(path)
+        if not (self.path / MANIFEST).is_file():
+            raise FileNotFoundError(f"{self.path}: no {MANIFEST} (not a stored split; build it with snakemake)")
         self.manifest = read_manifest(self.path)
-        if self.manifest.get("format") != 2:
-            raise ValueError(f"{self.path}: not a ShardWriter directory (manifest format {self.manifest.get('format')})")
+        if self.manifest.get("format") != FORMAT:
+            raise ValueError(f"{self.path}: manifest format {self.manifest.get('format')}, this version reads "
+                             f"format {FORMAT}; it was written by an older latentvideo: delete it and rebuild it "
+                             f"(snakemake {self.path} --forcerun)")
         if verify:
             self.verify()
         self.lengths = np.load(self.path / "labels" / "length.npy")
-        self._starts = np.concatenate([[0], np.cumsum(self.lengths)])
+        self._starts = np.concatenate([[0], np.cumsum(self.lengths)]).astype(np.int64)
+        self._maps: dict[tuple[str, int], np.ndarray] = {}
+        self._first: dict[str, np.ndarray] = {}  # stream -> index of the first video of every shard (+ count)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_maps": {}}
 
     def verify(self) -> None:
         """Raise naming the file and both checksums if any shard or label file changed."""
@@ -208,23 +193,67 @@ class StoredSplit:
     def __len__(self) -> int:
         return int(self.manifest["count"])
 
+    @property
+    def ragged(self) -> bool:
+        return bool(self.manifest["ragged"])
+
+    @property
+    def streams(self) -> list[str]:
+        return sorted(self.manifest["streams"])
+
+    def frame_shape(self, stream: str = "frames") -> tuple[int, ...]:
+        """``(H, W, C)`` of one frame of ``stream``."""
+        return tuple(self.manifest["streams"][stream]["shape"][2:])  # [videos, T of the first, H, W, C]
+
     def label(self, name: str) -> np.ndarray:
+        """The per-video label ``name`` (first axis: videos)."""
+        if name not in self.manifest["labels"]:
+            raise KeyError(f"{self.path}: no label {name!r}; stored: {sorted(self.manifest['labels'])}")
         return np.load(self.path / self.manifest["labels"][name]["file"])
+
+    def _shard(self, stream: str, i: int) -> tuple[np.ndarray, int]:
+        """The memory map of the shard of ``stream`` holding video ``i``, and the index of its first video."""
+        if stream not in self.manifest["streams"]:
+            raise KeyError(f"{self.path}: no stream {stream!r}; stored: {self.streams}")
+        if not 0 <= i < len(self):
+            raise IndexError(f"video {i} of a split of {len(self)}")
+        shards = self.manifest["streams"][stream]["shards"]
+        if stream not in self._first:
+            self._first[stream] = np.concatenate([[0], np.cumsum([s["n"] for s in shards])])
+        k = int(np.searchsorted(self._first[stream], i, side="right") - 1)
+        if (stream, k) not in self._maps:
+            self._maps[(stream, k)] = np.load(self.path / shards[k]["file"], mmap_mode="r")
+        return self._maps[(stream, k)], int(self._first[stream][k])
+
+    def window(self, i: int, start: int, length: int, step: int = 1, stream: str = "frames") -> np.ndarray:
+        """Frames ``start, start + step, ...`` (``length`` of them) of video ``i``: ``(length, H, W, C)``, a copy."""
+        span = (length - 1) * step + 1
+        if start < 0 or start + span > self.lengths[i]:
+            raise IndexError(f"{self.path}: video {i} has {self.lengths[i]} frames; asked for {length} frames "
+                             f"every {step} from {start}")
+        arr, first = self._shard(stream, i)
+        if not self.ragged:
+            return np.array(arr[i - first, start : start + span : step])
+        offset = int(self._starts[i] - self._starts[first]) + start
+        return np.array(arr[offset : offset + span : step])
 
     def video(self, i: int, stream: str = "frames") -> np.ndarray:
         """Video ``i`` of ``stream`` as ``(T, H, W, C)``."""
         if not 0 <= i < len(self):
-            raise IndexError(i)
-        shards, start = self.manifest["streams"][stream]["shards"], 0
-        per = shards[0]["n"]
-        k = i // per
-        arr = np.load(self.path / shards[k]["file"], mmap_mode="r")
-        if not self.ragged:
-            return np.asarray(arr[i - k * per])
-        first = k * per
-        start = self._starts[i] - self._starts[first]
-        return np.asarray(arr[start : start + self.lengths[i]])
+            raise IndexError(f"video {i} of a split of {len(self)}")
+        return self.window(i, 0, int(self.lengths[i]), 1, stream)
 
-    @property
-    def ragged(self) -> bool:
-        return bool(self.manifest["ragged"])
+    def read(self, limit: int | None = None, stream: str = "frames") -> np.ndarray:
+        """The first ``limit`` (default all) videos of a fixed-length split: ``(n, T, H, W, C)``."""
+        n = len(self) if limit is None else min(limit, len(self))
+        if self.ragged:
+            raise ValueError(f"{self.path}: videos of different lengths cannot be read as one array; use window()")
+        return np.stack([self.video(i, stream) for i in range(n)]) if n else np.empty(
+            [0, *self.manifest["streams"][stream]["shape"][1:]], dtype=np.uint8)
+
+    def batches(self, batch_size: int, limit: int | None = None, stream: str = "frames") -> Iterator[np.ndarray]:
+        """The first ``limit`` videos of a fixed-length split in order, ``batch_size`` at a time:
+        ``(b, T, H, W, C)`` each."""
+        n = len(self) if limit is None else min(limit, len(self))
+        for start in range(0, n, batch_size):
+            yield np.stack([self.video(i, stream) for i in range(start, min(start + batch_size, n))])

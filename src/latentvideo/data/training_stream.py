@@ -10,8 +10,10 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from latentvideo.data.clip_sampling import ClipSampling, draw_clips, eligible_videos, step_videos
 from latentvideo.data.digit_videos import VideoSpec, make_batch
 from latentvideo.data.pendulum import TRAIN_STREAM, PendulumSpec, pool_seeds
+from latentvideo.data.shards import StoredSplit
 
 
 class _Steps(Dataset):
@@ -56,21 +58,20 @@ class PendulumSteps(_Steps):
 
 
 class StoredClipSteps(_Steps):
-    """Clips drawn uniformly (with replacement) from stored videos ``(N, T, H, W, C)`` uint8.
+    """Training clips from a stored split, drawn as :mod:`latentvideo.data.clip_sampling` says; item s is
+    uint8 ``(B, seq_len, H, W, C)``. Reads only the clips' frames (memory-mapped shards)."""
 
-    Item s is ``(B, seq_len, H, W, C)``: a window of ``seq_len`` frames at a random offset of a random video.
-    """
-
-    def __init__(self, videos: np.ndarray, batch_size: int, seq_len: int, seed: int, start: int, stop: int):
+    def __init__(self, split: StoredSplit, sampling: ClipSampling, batch_size: int, seq_len: int, seed: int,
+                 start: int, stop: int):
         super().__init__(seed, start, stop)
-        if videos.shape[1] < seq_len:
-            raise ValueError(f"stored videos have {videos.shape[1]} frames, training asks for {seq_len}")
-        self.videos, self.batch_size, self.seq_len = videos, batch_size, seq_len
+        self.split, self.sampling, self.batch_size, self.seq_len = split, sampling, batch_size, seq_len
+        self.eligible = eligible_videos(split, sampling.span(seq_len))
 
-    def batch(self, rng: np.random.Generator) -> np.ndarray:
-        idx = rng.integers(0, len(self.videos), size=self.batch_size)
-        offsets = rng.integers(0, self.videos.shape[1] - self.seq_len + 1, size=self.batch_size)
-        return np.stack([self.videos[i, o : o + self.seq_len] for i, o in zip(idx, offsets)])
+    def __getitem__(self, i: int) -> torch.Tensor:
+        step = self.start + i
+        rng = np.random.default_rng([self.seed, 2, step])
+        videos = step_videos(self.eligible, self.sampling, self.batch_size, self.seed, step, rng)
+        return torch.from_numpy(draw_clips(self.split, self.sampling, videos, self.seq_len, rng))
 
 
 def to_float_video(batch: torch.Tensor) -> torch.Tensor:

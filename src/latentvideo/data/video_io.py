@@ -12,7 +12,6 @@ import io
 from dataclasses import dataclass
 from fractions import Fraction
 
-import av
 import numpy as np
 
 from latentvideo.data.raw_sources import CorruptMemberError
@@ -39,6 +38,8 @@ def decode(data: bytes, label: str, pixel_format: str = "rgb24", size: tuple[int
     swscale with ``interpolation`` (``BICUBIC`` is ffmpeg's default for ``-s WxH``), so it equals the
     ``ffmpeg -s`` conversion the original code bases ran; ``None`` keeps the source size.
     """
+    import av  # PyAV loads FFmpeg (0.2 s): only where a video is decoded, not where datasets are declared
+
     frames, times = [], []
     try:
         with av.open(io.BytesIO(data), mode="r") as container:
@@ -88,6 +89,8 @@ def decode_at_fps(data: bytes, label: str, fps: float | None, **kwargs) -> np.nd
 
 def encode(frames: np.ndarray, fps: int, container_format: str, codec: str = "mpeg4") -> bytes:
     """Encode ``frames: (T, H, W, 3)`` uint8 into an in-memory video (used to build test fixtures)."""
+    import av
+
     buf = io.BytesIO()
     with av.open(buf, mode="w", format=container_format) as out:
         stream = out.add_stream(codec, rate=fps)

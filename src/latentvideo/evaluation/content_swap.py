@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from latentvideo.data.shards import read_videos, to_model_layout
+from latentvideo.data.shards import StoredSplit, to_model_layout
 from latentvideo.evaluation.frame_prediction import EVAL_SEED, to_uint8
 from latentvideo.evaluation.protocols import EvaluationJob, ProtocolResult, ProtocolSpec, write_results, trained_at
 from latentvideo.evaluation.tidy import metric_rows
@@ -26,7 +26,7 @@ from latentvideo.metrics import psnr
 
 def run(job: EvaluationJob) -> ProtocolResult:
     cond_frames = job.test_dataset["cond_frames"]
-    videos = read_videos(job.testset, limit=job.evaluation["test_videos"], verify=True)
+    videos = StoredSplit(job.testset, verify=True).read(job.evaluation["test_videos"])
     pairs = len(videos) // 2
     if pairs == 0:
         raise ValueError(f"{job.testset}: a content swap needs two test videos, it holds {len(videos)}")

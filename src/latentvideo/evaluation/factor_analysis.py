@@ -23,7 +23,7 @@ from latentvideo.atomic import atomic_path
 from latentvideo.data.shards import to_model_layout
 from latentvideo.evaluation.protocols import EvaluationJob, ProtocolResult, ProtocolSpec, trained_at
 from latentvideo.evaluation.tidy import mean_rows, to_frame
-from latentvideo.data.shards import read_videos
+from latentvideo.data.shards import StoredSplit
 from latentvideo.metrics.factor_information import (best_random_partition, contiguous_groups,
                                                     cross_time_correlation, factor_information)
 from latentvideo.models.factored_vae import FactoredVAE
@@ -112,7 +112,7 @@ def write_results(result: dict[str, Any], meta: dict[str, Any], factor_dim: int,
 def run(job: EvaluationJob) -> ProtocolResult:
     """Whitney & Fergus 2017's evaluation on up to ``test_videos`` test videos (one posterior path each)."""
     evaluation, protocol = job.evaluation, job.protocol
-    videos = read_videos(job.testset, limit=evaluation["test_videos"], verify=True)
+    videos = StoredSplit(job.testset, verify=True).read(evaluation["test_videos"])
     if len(videos) == 0:
         raise ValueError(f"{job.testset} holds no test videos")
     meta = {**job.meta, "test_videos": len(videos), "samples": 1}

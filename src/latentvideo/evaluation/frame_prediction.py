@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from latentvideo.data.shards import read_videos, to_model_layout
+from latentvideo.data.shards import StoredSplit, to_model_layout
 from latentvideo.evaluation.best_of_n import Sampler, best_of_n, frame_metrics
 from latentvideo.evaluation.protocols import EvaluationJob, ProtocolResult, ProtocolSpec, trained_at, write_results
 from latentvideo.evaluation.tidy import metric_rows
@@ -52,7 +52,7 @@ def run(job: EvaluationJob) -> ProtocolResult:
     evaluation, meta = job.evaluation, job.meta
     cond_frames = job.test_dataset["cond_frames"]
     n_samples = job.variant_settings.get("samples", evaluation["samples"])
-    videos = read_videos(job.testset, limit=evaluation["test_videos"], verify=True)
+    videos = StoredSplit(job.testset, verify=True).read(evaluation["test_videos"])
     if len(videos) < evaluation["test_videos"]:
         raise ValueError(f"{job.testset} holds {len(videos)} videos, the budget asks for {evaluation['test_videos']}")
     future = videos.shape[1] - cond_frames

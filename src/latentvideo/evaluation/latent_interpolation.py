@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from latentvideo.data.shards import read_videos, to_model_layout
+from latentvideo.data.shards import StoredSplit, to_model_layout
 from latentvideo.evaluation.frame_prediction import EVAL_SEED, to_uint8
 from latentvideo.evaluation.protocols import EvaluationJob, ProtocolResult, ProtocolSpec, write_results, trained_at
 from latentvideo.evaluation.tidy import metric_rows
@@ -29,7 +29,7 @@ DEFAULT_STEPS = 6
 
 def run(job: EvaluationJob) -> ProtocolResult:
     steps = job.variant_settings.get("steps", DEFAULT_STEPS)
-    videos = read_videos(job.testset, limit=job.evaluation["test_videos"], verify=True)
+    videos = StoredSplit(job.testset, verify=True).read(job.evaluation["test_videos"])
     pairs = len(videos) // 2
     if pairs == 0:
         raise ValueError(f"{job.testset}: latent interpolation needs two test videos, it holds {len(videos)}")

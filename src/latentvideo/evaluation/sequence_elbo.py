@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from latentvideo.data.shards import read_videos, to_model_layout
+from latentvideo.data.shards import StoredSplit, to_model_layout
 from latentvideo.evaluation.frame_prediction import EVAL_SEED, to_uint8
 from latentvideo.evaluation.protocols import EvaluationJob, ProtocolResult, ProtocolSpec, trained_at, write_results
 from latentvideo.evaluation.tidy import mean_rows
@@ -31,7 +31,7 @@ TERMS = ("elbo", "log_likelihood", "kl_y", "kl_z")
 def run(job: EvaluationJob) -> ProtocolResult:
     evaluation, meta = job.evaluation, job.meta
     draws = job.protocol.get("posterior_samples", 1)
-    videos = read_videos(job.testset, limit=evaluation["test_videos"], verify=True)
+    videos = StoredSplit(job.testset, verify=True).read(evaluation["test_videos"])
     if len(videos) < evaluation["test_videos"]:
         raise ValueError(f"{job.testset} holds {len(videos)} videos, the budget asks for {evaluation['test_videos']}")
     per_video: dict[str, list[np.ndarray]] = {term: [] for term in TERMS}

@@ -24,8 +24,8 @@ import numpy as np
 import torch
 
 from latentvideo.data import sm_mnist
-from latentvideo.data.shards import read_manifest, read_videos, to_model_layout
-from latentvideo.data.training_data import digit_spec
+from latentvideo.data.shards import StoredSplit, to_model_layout
+from latentvideo.data.kinds.moving_digits import sm_mnist_spec
 from latentvideo.evaluation.frame_prediction import EVAL_SEED, to_uint8
 from latentvideo.evaluation.protocols import EvaluationJob, ProtocolResult, ProtocolSpec, write_results, trained_at
 from latentvideo.evaluation.tidy import metric_rows
@@ -60,7 +60,7 @@ def true_continuations(dataset: dict[str, Any], video: int, stored: np.ndarray, 
                        samples: int) -> tuple[np.ndarray, int]:
     """``samples`` generator continuations of test video ``video`` (the positions ``(K, 1 + n_future, 2)`` from
     its last conditioning frame on) and the first predicted frame where its stored velocity changes."""
-    spec = digit_spec(dataset)
+    spec = sm_mnist_spec(dataset)
     rng = np.random.default_rng([dataset["test_seed"], 1, video])  # as digit_videos.make_test_set draws it
     rows, state = sm_mnist.advance(sm_mnist.initial_state(DIGIT_SIZE, spec, rng), cond_frames, DIGIT_SIZE, spec, rng)
     if not np.array_equal(rows, stored[:cond_frames]):
@@ -81,8 +81,9 @@ def run(job: EvaluationJob) -> ProtocolResult:
         raise ValueError("trajectory_distribution needs a single-digit sm_mnist test set (the motion of one digit)")
     cond_frames, samples = dataset["cond_frames"], job.variant_settings.get("samples", DEFAULT_SAMPLES)
     radius = 2 * dataset["max_speed"]
-    videos = read_videos(job.testset, limit=job.evaluation["test_videos"], verify=True)
-    stored = np.load(job.testset / read_manifest(job.testset)["extras"]["trajectories"]["file"])[:, 0]
+    split = StoredSplit(job.testset, verify=True)
+    videos = split.read(job.evaluation["test_videos"])
+    stored = split.label("trajectories")[: len(videos), 0]
     n_future = videos.shape[1] - cond_frames
     generated, truth, tv, collisions, conds = [], [], [], [], []
     for start in range(0, len(videos), job.evaluation["batch_size"]):

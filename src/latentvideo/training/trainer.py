@@ -35,7 +35,7 @@ from torch.utils.data import DataLoader
 from latentvideo import determinism, folder_lock, provenance
 from latentvideo.atomic import remove_stale_temporaries, write_json, write_text
 from latentvideo.config import budget_summary
-from latentvideo.data.training_data import open_training_data
+from latentvideo.data.dataset_kinds import open_training_data
 from latentvideo.data.training_stream import to_float_video
 from latentvideo.devices import describe, pick_device
 from latentvideo.models import build_model
@@ -141,7 +141,7 @@ def _read_log(path: Path, up_to_step: int) -> list[str]:
 def train(settings: dict[str, Any], seed: int, data_dir: str | Path, out_dir: str | Path,
           device: str = "auto", threads: int | None = None, progress: Mode = "auto",
           progress_every: float = 30.0, on_step: Callable[[int], None] | None = None) -> Path:
-    """Run (or resume) training on ``data_dir`` (see :mod:`latentvideo.data.training_data`); returns the path
+    """Run (or resume) training on ``data_dir`` (read as its dataset kind says: :mod:`latentvideo.data.dataset_kinds`); returns the path
     of the final checkpoint ``model.pt``.
 
     Only one process may train into ``out_dir`` at a time (:mod:`latentvideo.folder_lock`). ``on_step(step)``

@@ -1,0 +1,113 @@
+"""Kind ``raw_video``: clips of a preprocessed raw dataset (``raw_data.<raw>``, e.g. KTH, Human3.6M, BAIR).
+
+The raw dataset's declaration (:class:`latentvideo.data.raw_datasets.RawDataset`) says what its frames are
+(channels), how the official loader draws training clips, and which split is the test set; its protocol in
+the config gives the conditioning and test lengths. Training reads the ``train`` split memory-mapped; the
+validation batch is a fixed draw of clips from the ``val`` split where preprocessing wrote one (KTH,
+Human3.6M: 5% of the training videos), else from the training split (5th Avenue), and the training log says
+which.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from latentvideo.atomic import sha256_file
+from latentvideo.data.clip_sampling import ClipSampling, draw_clips, eligible_videos
+from latentvideo.data.dataset_kinds import DatasetKind, TestSplit, TrainingData, TrainingRequest
+from latentvideo.data.raw_datasets import RawDataset, registered
+from latentvideo.data.shards import StoredSplit, read_manifest
+from latentvideo.data.training_stream import StoredClipSteps
+
+VALIDATION_STREAM = 3  # default_rng([seed, 3]) draws the validation clips
+
+
+def processed(raw: str) -> str:
+    return f"data/processed/{raw}"
+
+
+def _declaration(entry: Mapping[str, Any]) -> RawDataset:
+    declared = registered()
+    if entry["raw"] not in declared:
+        raise ValueError(f"raw dataset {entry['raw']!r} is not declared; declared: {sorted(declared)}")
+    return declared[entry["raw"]]
+
+
+def _protocol(cfg: Mapping[str, Any], entry: Mapping[str, Any]) -> Mapping[str, Any]:
+    return cfg["raw_data"][entry["raw"]]["protocol"]
+
+
+def derived(cfg: Mapping[str, Any], entry: Mapping[str, Any]) -> dict[str, Any]:
+    """``channels``, the clip sampling, and the protocol's conditioning and test lengths (what evaluation and
+    the models need), so that they are part of the experiment's resolved settings."""
+    spec, protocol = _declaration(entry), _protocol(cfg, entry)
+    clips = spec.clips(protocol)
+    out: dict[str, Any] = {"channels": spec.channels, "clips": {"step": clips.step, "order": clips.order}}
+    for key in ("cond_frames", "test_length"):
+        if key in protocol:
+            out[key] = protocol[key]
+    if "test_length" not in out and spec.video_length(protocol) is not None:
+        out["test_length"] = spec.video_length(protocol)  # BAIR: the test videos are the stored 30 frames
+    return out
+
+
+def problems(cfg: Mapping[str, Any], name: str, entry: Mapping[str, Any]) -> list[str]:
+    if entry["raw"] not in cfg["raw_data"]:
+        return [f"datasets.{name}.raw: {entry['raw']!r} is not under raw_data"]
+    declared = registered()
+    if entry["raw"] not in declared:
+        return [f"datasets.{name}.raw: {entry['raw']!r} has no dataset module (declared: {sorted(declared)})"]
+    spec, protocol = declared[entry["raw"]], _protocol(cfg, entry)
+    span, longest = spec.clips(protocol).span(entry["train_length"]), spec.video_length(protocol)
+    if longest is not None and span > longest:
+        return [f"datasets.{name}.train_length: a clip of {entry['train_length']} frames spans {span} stored frames, "
+                f"more than the {longest} of every video of raw_data.{entry['raw']}"]
+    return []
+
+
+def _fixed_clips(split: StoredSplit, sampling: ClipSampling, n: int, length: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng([seed, VALIDATION_STREAM])
+    eligible = eligible_videos(split, sampling.span(length))
+    return draw_clips(split, sampling, eligible[rng.integers(0, len(eligible), size=n)], length, rng)
+
+
+def open_training(request: TrainingRequest) -> TrainingData:
+    dataset, data_dir = request.dataset, request.data_dir
+    sampling = ClipSampling(**dataset.get("clips", {}))
+    length = dataset["train_length"]
+    train = StoredSplit(data_dir / "train", verify=True)
+    has_val = (data_dir / "val" / "manifest.json").is_file()
+    val = StoredSplit(data_dir / "val", verify=True) if has_val else train
+    where = (f"validation split ({len(val)} videos)" if has_val
+             else f"fixed batch of training clips (no validation split; {len(train)} videos)")
+    top = read_manifest(data_dir)
+    return TrainingData(
+        steps=lambda start: StoredClipSteps(train, sampling, request.batch_size, length, request.seed, start,
+                                            request.stop),
+        validation=_fixed_clips(val, sampling, request.val_videos, length, request.seed),
+        validation_source=f"{where}: {sampling.describe(length)}",
+        source=f"{top['dataset']}:{top['acquisition']}", sha256=sha256_file(data_dir / "train" / "manifest.json"),
+        manifest_sha256=sha256_file(data_dir / "manifest.json"))
+
+
+def test_split(cfg: Mapping[str, Any], name: str, entry: Mapping[str, Any]) -> TestSplit:
+    target = processed(entry["raw"])
+    split = registered()[entry["raw"]].test_split if entry["raw"] in registered() else "test"
+    return TestSplit(target, f"{target}/{split}")
+
+
+KINDS = {
+    "raw_video": DatasetKind(
+        description="clips of a preprocessed raw dataset (raw_data.<raw>)",
+        channels=lambda cfg, entry: _declaration(entry).channels,
+        sources=lambda cfg, entry: [processed(entry["raw"])],
+        test_split=test_split,
+        open_training=open_training,
+        derived=derived,
+        problems=problems,
+        raw_inputs=lambda entry: [entry["raw"]],
+    ),
+}

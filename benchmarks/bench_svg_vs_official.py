@@ -3,7 +3,7 @@
 The official code is not a dependency: point ``--official`` at a checkout of edenton/svg (the folder that
 holds ``models/dcgan_64.py`` and ``models/lstm.py``; their ``.cuda()`` calls are redirected to the CPU here).
 The official loop calls the encoder once per frame and time step, so every BatchNorm normalises one time step's
-batch; ours encodes all frames in one batched call with per-step statistics (``dcgan64.per_step_batch_norm``).
+batch; ours encodes all frames in one batched call with per-step statistics (``conv_coding.per_step_batch_norm``).
 Printed: parameter counts, both losses, the gradients' relative difference and the BatchNorm running statistics
 after one step.
 

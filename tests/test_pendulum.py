@@ -85,7 +85,7 @@ def test_srvp_without_content_with_mlp_coders_and_its_elbo(cfg):
     torch.testing.assert_close(-elbo.elbo.mean(), loss.nll + loss.kl_y + loss.kl_z, rtol=1e-5, atol=1e-3)
     torch.testing.assert_close(elbo.elbo, elbo.log_likelihood - elbo.kl_y - elbo.kl_z)
     assert model.sample(x[:5], 4, 2).shape == (2, 4, 3, 1, 16, 16)
-    with pytest.raises(ValueError, match="DCGAN frame coder takes 64x64"):
+    with pytest.raises(ValueError, match="dcgan frame coder takes frames of \\[64, 32\\] pixels, got frame_size=16"):
         build_model("srvp", {"frame_size": 16})
 
 

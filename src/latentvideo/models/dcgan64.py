@@ -20,15 +20,12 @@ default) the modules are exactly the official ones.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from collections.abc import Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-LEAK = 0.2
+from latentvideo.models.conv_coding import LEAK, EncodedFrames, apply_layers, conv_block
 FRAME_SIZES = {64: 4, 32: 3}  # frame size -> stride-2 layers of the encoder (and of the decoder)
 
 
@@ -38,67 +35,12 @@ def _layers(frame_size: int) -> int:
     return FRAME_SIZES[frame_size]
 
 
-def _block(conv: nn.Module, n_out: int, batch_norm: bool, activation: nn.Module | None) -> nn.Sequential:
-    layers = [conv]
-    if batch_norm:
-        layers.append(nn.BatchNorm2d(n_out))
-    if activation is not None:
-        layers.append(activation)
-    return nn.Sequential(*layers)
-
-
-class EncodedFrames(NamedTuple):
-    """Encoder output for a batch of N frames.
-
-    code: (N, out_dim) in [-1, 1]; skips: feature maps at S/2 ... 4 pixels (64x64 frames: 32, 16, 8, 4), coarsest
-    first.
-    """
-
-    code: torch.Tensor
-    skips: list[torch.Tensor]
-
-
-def per_step_batch_norm(bn: nn.BatchNorm2d, x: torch.Tensor, steps: int, running_updates: Sequence[int]) -> torch.Tensor:
-    """BatchNorm in training mode as if it were called once per time step: ``x (steps * B, C, H, W)``, time-major.
-
-    Each step's B frames are normalised with their own mean and (biased) variance, in one batched call; the
-    running statistics then take one momentum update per entry of ``running_updates`` (time indices, in the
-    order a per-frame loop would have called the layer), with that step's mean and unbiased variance.
-    """
-    n, c = x.shape[:2]
-    b = n // steps
-    grouped = x.view(steps, b, c, *x.shape[2:]).transpose(0, 1).reshape(b, steps * c, *x.shape[2:])
-    out = F.batch_norm(grouped, None, None, bn.weight.repeat(steps) if bn.affine else None,
-                       bn.bias.repeat(steps) if bn.affine else None, True, 0.0, bn.eps)
-    out = out.view(b, steps, c, *x.shape[2:]).transpose(0, 1).reshape(x.shape)
-    if bn.track_running_stats:
-        with torch.no_grad():
-            frames = x.detach().view(steps, b, c, -1)
-            mean = frames.mean(dim=(1, 3))  # (steps, C)
-            var = frames.var(dim=(1, 3), unbiased=True) if b * frames.shape[-1] > 1 else torch.zeros_like(mean)
-            m = bn.momentum
-            for t in running_updates:
-                bn.running_mean.mul_(1 - m).add_(mean[t], alpha=m)
-                bn.running_var.mul_(1 - m).add_(var[t], alpha=m)
-            bn.num_batches_tracked.add_(len(running_updates))
-    return out
-
-
-def _apply(block: nn.Sequential, h: torch.Tensor, steps: int | None, running_updates: Sequence[int]) -> torch.Tensor:
-    for layer in block:
-        if steps is not None and isinstance(layer, nn.BatchNorm2d) and layer.training:
-            h = per_step_batch_norm(layer, h, steps, running_updates)
-        else:
-            h = layer(h)
-    return h
-
-
 class DCGANEncoder(nn.Module):
     """Frames ``(N, C, S, S)`` (S = ``frame_size``, 64 or 32) -> codes ``(N, out_dim)``.
 
     ``forward(x, steps=T, running_updates=...)`` treats ``x`` as T time steps of N / T frames each (time-major)
     and, in training mode, normalises every BatchNorm over each step's frames only, as a loop calling the
-    encoder once per time step does (SVG's training loop); see :func:`per_step_batch_norm`.
+    encoder once per time step does (SVG's training loop); see :func:`latentvideo.models.conv_coding.per_step_batch_norm`.
     """
 
     def __init__(self, channels: int, out_dim: int, nf: int = 64, bias: bool = True, first_batch_norm: bool = True,
@@ -107,7 +49,7 @@ class DCGANEncoder(nn.Module):
         n = _layers(frame_size)
         widths = [channels] + [nf * 2**i for i in range(n)]
         self.down = nn.ModuleList(
-            _block(
+            conv_block(
                 nn.Conv2d(widths[i], widths[i + 1], 4, 2, 1, bias=bias),
                 widths[i + 1],
                 batch_norm=(i > 0 or first_batch_norm),
@@ -115,16 +57,16 @@ class DCGANEncoder(nn.Module):
             )
             for i in range(n)
         )
-        self.last = _block(nn.Conv2d(widths[-1], out_dim, 4, 1, 0, bias=bias), out_dim, True, nn.Tanh())
+        self.last = conv_block(nn.Conv2d(widths[-1], out_dim, 4, 1, 0, bias=bias), out_dim, True, nn.Tanh())
         self.out_dim = out_dim
 
     def forward(self, x: torch.Tensor, steps: int | None = None, running_updates: Sequence[int] = ()) -> EncodedFrames:
         skips = []
         h = x
         for layer in self.down:
-            h = _apply(layer, h, steps, running_updates)
+            h = apply_layers(layer, h, steps, running_updates)
             skips.append(h)
-        code = _apply(self.last, h, steps, running_updates).view(x.shape[0], self.out_dim)
+        code = apply_layers(self.last, h, steps, running_updates).view(x.shape[0], self.out_dim)
         return EncodedFrames(code, skips[::-1])
 
 
@@ -138,10 +80,10 @@ class DCGANDecoder(nn.Module):
         coef = 2 if skip else 1
         n = _layers(frame_size)
         widths = [nf * 2**i for i in reversed(range(n))]
-        self.first = _block(nn.ConvTranspose2d(in_dim, widths[0], 4, 1, 0, bias=bias), widths[0], True,
+        self.first = conv_block(nn.ConvTranspose2d(in_dim, widths[0], 4, 1, 0, bias=bias), widths[0], True,
                             nn.LeakyReLU(LEAK, inplace=True))
         self.up = nn.ModuleList(
-            _block(nn.ConvTranspose2d(widths[i] * coef, widths[i + 1], 4, 2, 1, bias=bias), widths[i + 1], True,
+            conv_block(nn.ConvTranspose2d(widths[i] * coef, widths[i + 1], 4, 2, 1, bias=bias), widths[i + 1], True,
                    nn.LeakyReLU(LEAK, inplace=True))
             for i in range(n - 1)
         )
@@ -158,14 +100,3 @@ class DCGANDecoder(nn.Module):
         if skips is not None:
             h = torch.cat([h, skips[len(self.up)]], 1)
         return torch.sigmoid(self.last(h))
-
-
-def init_dcgan_weights(module: nn.Module, std: float = 0.02) -> None:
-    """N(0, std) for convolutions, N(1, std) weights and zero bias for BatchNorm (both papers' DCGAN init)."""
-    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
-        nn.init.normal_(module.weight, 0.0, std)
-        if module.bias is not None:
-            nn.init.zeros_(module.bias)
-    elif isinstance(module, nn.BatchNorm2d):
-        nn.init.normal_(module.weight, 1.0, std)
-        nn.init.zeros_(module.bias)

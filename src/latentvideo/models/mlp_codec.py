@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from latentvideo.models.dcgan64 import EncodedFrames
+from latentvideo.models.conv_coding import EncodedFrames
 from latentvideo.models.mlp import make_mlp
 
 

@@ -16,8 +16,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from latentvideo.models.dcgan64 import FRAME_SIZES as DCGAN_FRAME_SIZES
-from latentvideo.models.dcgan64 import DCGANDecoder, DCGANEncoder, init_dcgan_weights
+from latentvideo.models.frame_coders import CoderRequest, build_coders, coder_problems, initialise
 from latentvideo.models.gaussian import (
     DiagGaussian,
     from_softplus_params,
@@ -26,7 +25,6 @@ from latentvideo.models.gaussian import (
     standard_normal_like,
 )
 from latentvideo.models.mlp import make_mlp
-from latentvideo.models.mlp_codec import MLPFrameDecoder, MLPFrameEncoder
 from latentvideo.models.optimisation import AdamStep
 from latentvideo.models.spec import ModelSpec
 
@@ -36,7 +34,7 @@ class SRVPConfig:
     """Hyper-parameters of SRVP (defaults: the paper's SM-MNIST settings, Appendix C)."""
 
     channels: int = 1
-    nf: int = 64  # filters of the first DCGAN layer
+    nf: int = 64  # filters of the first convolutional layer (DCGAN or VGG)
     enc_dim: int = 128  # size of the frame code x~ (encoder output)
     ny: int = 20
     nz: int = 20
@@ -59,8 +57,9 @@ class SRVPConfig:
     skip: bool = False  # skip connections from a frame to the decoder (off on SM-MNIST)
     # Appendix E (Pendulum): "without the content variable w" and "MLP" encoders / decoders (sizes: ours)
     content: bool = True  # False: no w; frames are decoded from y alone
-    frame_coder: str = field(default="dcgan", metadata={"enum": ["dcgan", "mlp"]})
-    frame_size: int = 64  # pixels per side: the paper's DCGAN coder 64 (32: ours, small budgets); MLP coder any
+    # "dcgan": SM-MNIST; "vgg": KTH, Human3.6M, BAIR (the official --archi vgg); "mlp": Pendulum
+    frame_coder: str = field(default="dcgan", metadata={"enum": ["dcgan", "vgg", "mlp"]})
+    frame_size: int = 64  # pixels per side: DCGAN 64 (32: ours, small budgets), VGG 64, MLP coder any
     coder_hidden: int = 256  # MLP coder: hidden units
     coder_layers: int = 3  # MLP coder: linear layers
 
@@ -70,11 +69,9 @@ class SRVPConfig:
             raise ValueError(f"srvp: 1/dt must be a positive integer, got dt={self.dt}")
         if self.dynamics not in ("residual", "mlp", "gru"):
             raise ValueError(f"srvp: dynamics must be 'residual', 'mlp' or 'gru', got {self.dynamics!r}")
-        if self.frame_coder == "dcgan" and self.frame_size not in DCGAN_FRAME_SIZES:
-            raise ValueError(f"srvp: the DCGAN frame coder takes 64x64 (or 32x32) frames, got frame_size="
-                             f"{self.frame_size}")
-        if self.frame_coder == "mlp" and self.skip:
-            raise ValueError("srvp: the MLP frame coder has no skip connections (skip must be false)")
+        problems = coder_problems("srvp", self.frame_coder, "srvp", self.frame_size, self.skip)
+        if problems:
+            raise ValueError("; ".join(problems))
 
     @property
     def substeps(self) -> int:
@@ -165,14 +162,8 @@ class SRVP(AdamStep, nn.Module):
         c = config
         self.config = c
         w_dim = c.inf_hidden if c.content else 0
-        if c.frame_coder == "dcgan":
-            self.encoder = DCGANEncoder(c.channels, c.enc_dim, c.nf, bias=False, first_batch_norm=False,
-                                        frame_size=c.frame_size)
-            self.decoder = DCGANDecoder(c.channels, w_dim + c.ny, c.nf, bias=False, skip=c.skip,
-                                        frame_size=c.frame_size)
-        else:
-            self.encoder = MLPFrameEncoder(c.channels, c.frame_size, c.enc_dim, c.coder_hidden, c.coder_layers)
-            self.decoder = MLPFrameDecoder(c.channels, c.frame_size, w_dim + c.ny, c.coder_hidden, c.coder_layers)
+        self.encoder, self.decoder = build_coders(c.frame_coder, CoderRequest(
+            "srvp", c.channels, c.frame_size, c.enc_dim, w_dim + c.ny, c.nf, c.skip, c.coder_hidden, c.coder_layers))
         if c.content:
             self.w_proj = nn.Sequential(nn.Linear(c.enc_dim, c.inf_hidden), nn.ReLU(inplace=True))
             self.w_out = nn.Sequential(nn.Linear(c.inf_hidden, c.inf_hidden), nn.Tanh())
@@ -191,9 +182,7 @@ class SRVP(AdamStep, nn.Module):
     def reset_parameters(self) -> None:
         """Official init: N(0, 0.02) convolutions, orthogonal(gain) residual MLP, PyTorch defaults elsewhere
         (the MLP frame coder included)."""
-        if self.config.frame_coder == "dcgan":
-            self.encoder.apply(init_dcgan_weights)
-            self.decoder.apply(init_dcgan_weights)
+        initialise(self.config.frame_coder, self.encoder, self.decoder)
         for module in self.dynamics.modules():
             if isinstance(module, nn.Linear):
                 nn.init.orthogonal_(module.weight, gain=self.config.res_gain)

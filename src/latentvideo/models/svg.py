@@ -15,7 +15,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from latentvideo.models.dcgan64 import DCGANDecoder, DCGANEncoder, init_dcgan_weights
+from latentvideo.models.frame_coders import CoderRequest, build_coders, coder_problems, initialise
 from latentvideo.models.gaussian import kl_divergence, standard_normal_like
 from latentvideo.models.recurrent import DeterministicLSTM, GaussianLSTM
 from latentvideo.models.optimisation import AdamStep
@@ -37,8 +37,15 @@ class SVGConfig:
     beta: float = 1e-4
     n_past: int = 5  # conditioning frames during training (the skip connection comes from them)
     learned_prior: bool = True  # True: SVG-LP; False: SVG-FP
-    # pixels per side: the official DCGAN coder 64 (32: ours, small budgets)
+    # "dcgan": SM-MNIST; "vgg": KTH and BAIR (the official --model vgg)
+    frame_coder: str = field(default="dcgan", metadata={"enum": ["dcgan", "vgg"]})
+    # pixels per side: the official coders 64 (DCGAN 32: ours, small budgets)
     frame_size: int = field(default=64, metadata={"enum": [32, 64]})
+
+    def __post_init__(self) -> None:
+        problems = coder_problems("svg", self.frame_coder, "svg", self.frame_size, skip=True)
+        if problems:
+            raise ValueError("; ".join(problems))
 
 
 def official_running_updates(steps: int) -> list[int]:
@@ -70,9 +77,8 @@ class SVG(AdamStep, nn.Module):
         super().__init__()
         c = config
         self.config = c
-        self.encoder = DCGANEncoder(c.channels, c.g_dim, c.nf, bias=True, first_batch_norm=True,
-                                    frame_size=c.frame_size)
-        self.decoder = DCGANDecoder(c.channels, c.g_dim, c.nf, bias=True, skip=True, frame_size=c.frame_size)
+        self.encoder, self.decoder = build_coders(c.frame_coder, CoderRequest(
+            "svg", c.channels, c.frame_size, c.g_dim, c.g_dim, c.nf, skip=True))
         self.predictor = DeterministicLSTM(c.g_dim + c.z_dim, c.g_dim, c.rnn_size, c.predictor_layers)
         self.posterior = GaussianLSTM(c.g_dim, c.z_dim, c.rnn_size, c.posterior_layers)
         self.prior = GaussianLSTM(c.g_dim, c.z_dim, c.rnn_size, c.prior_layers) if c.learned_prior else None
@@ -82,8 +88,7 @@ class SVG(AdamStep, nn.Module):
         """``utils.init_weights`` of edenton/svg, applied to every module it touches: convolutions and Linear
         layers (the LSTM modules' embeddings and heads included) N(0, 0.02) with zero bias, BatchNorm N(1, 0.02)
         weights; the LSTM cells keep PyTorch's default (their class name matches neither)."""
-        self.encoder.apply(init_dcgan_weights)
-        self.decoder.apply(init_dcgan_weights)
+        initialise(self.config.frame_coder, self.encoder, self.decoder)
         for module in (self.predictor, self.posterior, self.prior):
             if module is not None:
                 module.apply(init_linear_weights)

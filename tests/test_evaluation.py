@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from latentvideo.evaluation.baselines import copy_last, mean_frame
-from latentvideo.evaluation.best_of_n import best_of_n
+from latentvideo.evaluation.best_of_n import FrameMetric, best_of_n, frame_metrics
 from latentvideo.evaluation.tidy import COLUMNS, metric_rows, to_frame
 from latentvideo.metrics import psnr, ssim
 
@@ -51,6 +51,16 @@ def test_best_of_n_takes_any_metric_functions():
     result = best_of_n(lambda c, n, k: candidates[:k], target[:1], target, n_samples=2,
                        metrics={"neg_l1": lambda p, t: -(p - t).abs().mean((-3, -2, -1))})
     assert set(result.scores) == {"neg_l1"}
+    assert torch.equal(result.best_frames, near)
+
+
+def test_a_lower_is_better_metric_keeps_its_smallest_sample_and_its_own_values():
+    target = torch.rand(2, 3, 1, 8, 8)
+    near, far = (target + 0.01).clamp(0, 1), (1 - target)
+    l1 = lambda p, t: (p - t).abs().mean((-3, -2, -1))  # noqa: E731
+    result = best_of_n(lambda c, n, k: torch.stack([far, near])[:k], target[:1], target, n_samples=2,
+                       metrics={"l1": FrameMetric(l1, higher_is_better=False), "psnr": frame_metrics()["psnr"]})
+    assert torch.allclose(result.scores["l1"], l1(near, target).T.double())  # (B, T), positive
     assert torch.equal(result.best_frames, near)
 
 

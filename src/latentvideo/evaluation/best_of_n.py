@@ -18,13 +18,30 @@ frame) would make the mean PSNR infinite; its PSNR is capped at 100 dB (an mse o
 Sampler = Callable[[torch.Tensor, int, int], torch.Tensor]
 """(cond (Tc, B, C, H, W), n_future, n_samples) -> (n_samples, n_future, B, C, H, W) in [0, 1]."""
 
-FrameMetric = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-"""(prediction, target), both ``(..., C, H, W)`` in [0, 1] -> one score per frame ``(...)``; higher is better."""
+Score = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+"""(prediction, target), both ``(..., C, H, W)`` in [0, 1] -> one score per frame ``(...)``."""
+
+
+class FrameMetric(NamedTuple):
+    """A frame metric and which way is better (PSNR, SSIM: higher; LPIPS: lower). A plain :data:`Score` given to
+    :func:`best_of_n` counts as higher-is-better."""
+
+    score: Score
+    higher_is_better: bool = True
 
 
 def frame_metrics() -> dict[str, FrameMetric]:
     """SRVP's and SVG's frame metrics: PSNR in dB (capped, see ``PSNR_CAP_DB``) and SSIM."""
-    return {"psnr": lambda pred, target: psnr(pred, target, max_db=PSNR_CAP_DB), "ssim": ssim}
+    return {"psnr": FrameMetric(lambda pred, target: psnr(pred, target, max_db=PSNR_CAP_DB)),
+            "ssim": FrameMetric(ssim)}
+
+
+def lpips_metric(model: torch.nn.Module, chunk: int = 256) -> FrameMetric:
+    """LPIPS (:mod:`latentvideo.metrics.lpips`) with ``model`` (loaded from the user's weight files); lower is
+    better, so best-of-N keeps the sample of the smallest mean distance."""
+    from latentvideo.metrics.lpips import lpips_distance
+
+    return FrameMetric(lambda pred, target: lpips_distance(model, pred, target, chunk), higher_is_better=False)
 
 
 class BestOfN(NamedTuple):
@@ -40,14 +57,15 @@ class BestOfN(NamedTuple):
 
 
 def best_of_n(sampler: Sampler, cond: torch.Tensor, target: torch.Tensor, n_samples: int,
-              metrics: Mapping[str, FrameMetric] | None = None, chunk: int = 10) -> BestOfN:
+              metrics: Mapping[str, FrameMetric | Score] | None = None, chunk: int = 10) -> BestOfN:
     """Score ``n_samples`` futures of ``cond`` against ``target: (n_future, B, C, H, W)``, in chunks of samples.
 
-    ``metrics`` (default :func:`frame_metrics`) are ``{name: function}``, higher is better; the frames kept are
-    those of the best sample w.r.t. the first. Metrics are computed on the device the sampler returns (the GPU
+    ``metrics`` (default :func:`frame_metrics`) are ``{name: FrameMetric}`` (a bare function: higher is better);
+    the scores returned are the metric's own, the frames kept are those of the best sample w.r.t. the first. Metrics are computed on the device the sampler returns (the GPU
     at paper budgets); only the scores and the frames kept for figures come back to the CPU.
     """
-    metrics = dict(metrics or frame_metrics())
+    metrics = {name: m if isinstance(m, FrameMetric) else FrameMetric(m)
+               for name, m in (metrics or frame_metrics()).items()}
     first_metric = next(iter(metrics))
     n_future, b = target.shape[:2]
     best: dict[str, torch.Tensor] = {}
@@ -62,7 +80,9 @@ def best_of_n(sampler: Sampler, cond: torch.Tensor, target: torch.Tensor, n_samp
             first = preds[0].cpu()
         videos = torch.arange(b)
         for name, metric in metrics.items():
-            s = metric(preds, tgt).double().cpu()  # (k, n_future, B)
+            s = metric.score(preds, tgt).double().cpu()  # (k, n_future, B)
+            if not metric.higher_is_better:
+                s = -s  # compared negated, returned as the metric's own values below
             cand_val, cand_idx = s.mean(dim=1).max(dim=0)  # best sample of this chunk, per video
             better = cand_val > best_mean[name]
             chosen = s[cand_idx, :, videos]  # (B, n_future)
@@ -73,4 +93,5 @@ def best_of_n(sampler: Sampler, cond: torch.Tensor, target: torch.Tensor, n_samp
                 best_frames = frames if best_frames is None else torch.where(
                     better[None, :, None, None, None], frames, best_frames)
         done += k
-    return BestOfN(best, best_frames, first)
+    own = {name: best[name] if m.higher_is_better else -best[name] for name, m in metrics.items()}
+    return BestOfN(own, best_frames, first)

@@ -38,14 +38,10 @@ def peak_memory_mb(device: torch.device) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def bench(name: str, batch: int, steps: int, warmup: int, device: torch.device) -> dict:
-    _, seq_len, channels = PAPER_SETTINGS[name]
-    torch.manual_seed(0)
-    if device.type == "cuda":
-        torch.cuda.reset_peak_memory_stats()
-    model = build_model(name, {}).to(device)
+def median_step_seconds(model: torch.nn.Module, x: torch.Tensor, steps: int, warmup: int,
+                        device: torch.device) -> float:
+    """Median wall time of one training step (loss, backward, Adam) on ``x: (T, B, C, H, W)`` after ``warmup``."""
     opt = torch.optim.Adam(model.parameters(), lr=3e-4)
-    x = torch.rand(seq_len, batch, channels, 64, 64, device=device)
     times = []
     for i in range(warmup + steps):
         sync(device)
@@ -57,7 +53,17 @@ def bench(name: str, batch: int, steps: int, warmup: int, device: torch.device) 
         sync(device)
         if i >= warmup:
             times.append(time.perf_counter() - t0)
-    step_s = sorted(times)[len(times) // 2]
+    return sorted(times)[len(times) // 2]
+
+
+def bench(name: str, batch: int, steps: int, warmup: int, device: torch.device) -> dict:
+    _, seq_len, channels = PAPER_SETTINGS[name]
+    torch.manual_seed(0)
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    model = build_model(name, {}).to(device)
+    step_s = median_step_seconds(model, torch.rand(seq_len, batch, channels, 64, 64, device=device), steps, warmup,
+                                 device)
     model.eval()
     n_videos, n_samples, n_future = min(batch, 32), 4, 20
     cond = torch.rand(5, n_videos, channels, 64, 64, device=device)

@@ -52,10 +52,11 @@ def run(job: EvaluationJob) -> ProtocolResult:
     evaluation, meta = job.evaluation, job.meta
     cond_frames = job.test_dataset["cond_frames"]
     n_samples = job.variant_settings.get("samples", evaluation["samples"])
-    videos = StoredSplit(job.testset, verify=True).read(evaluation["test_videos"])
-    if len(videos) < evaluation["test_videos"]:
-        raise ValueError(f"{job.testset} holds {len(videos)} videos, the budget asks for {evaluation['test_videos']}")
-    future = videos.shape[1] - cond_frames
+    split = StoredSplit(job.testset, verify=True)
+    n_videos = evaluation["test_videos"]
+    if len(split) < n_videos:
+        raise ValueError(f"{job.testset} holds {len(split)} videos, the budget asks for {n_videos}")
+    future = int(split.lengths[0]) - cond_frames
     horizon = min(evaluation.get("predicted_frames") or future, future)  # predicted frames scored
     metrics = frame_metrics()
     scores: dict[str, list[np.ndarray]] = {name: [] for name in metrics}
@@ -64,11 +65,14 @@ def run(job: EvaluationJob) -> ProtocolResult:
         saved["intermediate"] = []
     sampler = _sampler(job)
     n_saved = 0
-    progress = Progress(f"evaluate {meta['experiment']} ({job.variant}), best of {n_samples}", len(videos),
+    progress = Progress(f"evaluate {meta['experiment']} ({job.variant}), best of {n_samples}", n_videos,
                         unit="video")
-    for start in range(0, len(videos), evaluation["batch_size"]):
+    # test videos are read one batch at a time and samples are scored chunk by chunk (best_of_n): memory is
+    # bounded by a batch, whatever the number of test videos and samples
+    for batch_index, batch in enumerate(split.batches(evaluation["batch_size"], limit=n_videos)):
+        start = batch_index * evaluation["batch_size"]
         torch.manual_seed(EVAL_SEED + start)
-        x = torch.from_numpy(to_model_layout(videos[start : start + evaluation["batch_size"]]))
+        x = torch.from_numpy(to_model_layout(batch))
         cond, target = x[:cond_frames].to(job.device), x[cond_frames : cond_frames + horizon]
         result = best_of_n(sampler, cond, target, n_samples, metrics)
         for name in metrics:
@@ -82,7 +86,7 @@ def run(job: EvaluationJob) -> ProtocolResult:
             if "intermediate" in saved:
                 saved["intermediate"].append(_intermediate(job, cond[:, :keep], target.shape[0]))
             n_saved += keep
-        progress.update(min(start + evaluation["batch_size"], len(videos)), {
+        progress.update(start + len(batch), {
             f"best {name}": sum(float(a.sum()) for a in scores[name]) / sum(a.size for a in scores[name])
             for name in metrics})
     progress.close()
@@ -95,7 +99,7 @@ def run(job: EvaluationJob) -> ProtocolResult:
     head = f"budget {meta['budget']}:" if meta["paper"] == "reference" else f"{trained_at(meta)},"
     variant = "" if job.variant == "standard" else f", evaluation {job.variant}"
     scored = f", the first {horizon} of {future} predicted frames scored" if horizon < future else ""
-    statement = (f"{head} {len(videos)} test videos, best of {n_samples}, "
+    statement = (f"{head} {n_videos} test videos, best of {n_samples}, "
                  f"digits {meta['digit_source']}{scored}{variant}")
     return ProtocolResult(summary, statement)
 

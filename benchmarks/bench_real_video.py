@@ -34,7 +34,8 @@ from pathlib import Path
 
 import torch
 
-from bench_training import median_step_seconds, peak_memory_mb, sync  # this folder: run as python benchmarks/bench_real_video.py
+# bench_training is this folder's module (the script runs as python benchmarks/bench_real_video.py)
+from bench_training import median_step_seconds, peak_memory_mb, sync
 from latentvideo.models import build_model
 
 RUNS = {

@@ -133,3 +133,21 @@ def test_an_unknown_kind_names_the_registered_ones(repo):
 def test_eligible_videos_names_the_longest(tmp_path):
     split = ragged_split(tmp_path / "s", [3, 4])
     assert list(eligible_videos(split, 4)) == [1]
+
+
+def test_the_real_video_datasets_take_lengths_channels_and_sampling_from_their_raw_protocols(repo):
+    cfg = config.load(repo / "config" / "config.yaml", "paper")
+    kth, human, bair = (config.dataset_entry(cfg, name) for name in ("kth", "human36m", "bair"))
+    assert (kth["channels"], kth["cond_frames"], kth["test_length"], kth["clips"]) == (
+        1, 10, 40, {"step": 1, "order": "uniform"})  # grey; 10 -> 30 test windows; random windows
+    assert (human["channels"], human["cond_frames"], human["test_length"], human["clips"]) == (
+        3, 8, 53, {"step": 8, "order": "uniform"})  # one frame in 8, any phase
+    assert (bair["channels"], bair["cond_frames"], bair["test_length"], bair["clips"]) == (
+        3, 2, 30, {"step": 1, "order": "epochs"})  # the 30 stored frames; an epoch order over the videos
+    assert targets.testset(cfg, "kth") == "data/processed/kth/test"
+    assert targets.stored_source(cfg, "human36m") == ["data/processed/human36m"]
+    raw = config.read_yaml(repo / "config" / "config.yaml")
+    raw["datasets"]["bair"]["train_length"] = 31
+    with pytest.raises(config.ConfigError, match="datasets.bair.train_length: a clip of 31 frames spans 31 stored "
+                                                  "frames, more than the 30"):
+        config.validate(raw)

@@ -79,7 +79,7 @@ def test_experiments_are_declared_once_and_budgets_override_only_what_differs(re
     (lambda c: c["budgets"]["smoke"]["training"]["default"].update(stpes=2), "['stpes'] under 'budgets.smoke"),
     (lambda c: c.update(budget="huge"), "budget: 'huge' is not one of"),
     (lambda c: c["models"]["srvp"]["hyperparameters"].update(nzz=3), "models.srvp.hyperparameters: unknown key"),
-    (lambda c: c["experiments"]["srvp-smmnist_stochastic"].update(dataset="kth"), "'kth' is not under datasets"),
+    (lambda c: c["experiments"]["srvp-smmnist_stochastic"].update(dataset="ucf101"), "'ucf101' is not under datasets"),
     (lambda c: c["datasets"]["smmnist_stochastic"].update(frame_size=128), "frame_size"),
     (lambda c: c["budgets"]["paper"]["resources"].update(trian={"mem_mb": 1000}), "budgets.paper.resources"),
     (lambda c: c["budgets"]["paper"]["resources"]["train"].update(gpus=2), "['gpus'] under 'budgets.paper.resources"),

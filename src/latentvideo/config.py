@@ -170,8 +170,8 @@ def _batch_memory_problems(cfg: Mapping[str, Any]) -> list[str]:
             if cfg["experiments"][exp]["dataset"] not in cfg["datasets"]:
                 continue
             train = _merged_training(cfg, budget, exp)
-            ds = cfg["datasets"][cfg["experiments"][exp]["dataset"]]
-            frames = train.get("batch_size", 1) * ds.get("train_length", 1) * channels(cfg, cfg["experiments"][exp]["dataset"])
+            name = cfg["experiments"][exp]["dataset"]
+            frames = train.get("batch_size", 1) * cfg["datasets"][name].get("train_length", 1) * channels(cfg, name)
             estimate = frames * FRAME_BYTES
             if estimate > memory:
                 problems.append(f"budgets.{bname}.training ({exp}): batch_size {train.get('batch_size')} needs "

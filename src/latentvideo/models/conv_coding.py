@@ -72,6 +72,33 @@ def apply_layers(block: nn.Module, h: torch.Tensor, steps: int | None, running_u
     return block(h)
 
 
+def encode_with_skips(blocks: Sequence[nn.Module], last: nn.Module, x: torch.Tensor, out_dim: int,
+                      steps: int | None, running_updates: Sequence[int]) -> EncodedFrames:
+    """A coder's encoding: ``blocks`` in order, each one's output kept as a skip, then ``last`` to the code
+    ``(N, out_dim)``; skips returned coarsest first. ``steps``: per-time-step BatchNorm (:func:`apply_layers`)."""
+    skips = []
+    h = x
+    for block in blocks:
+        h = apply_layers(block, h, steps, running_updates)
+        skips.append(h)
+    code = apply_layers(last, h, steps, running_updates).view(x.shape[0], out_dim)
+    return EncodedFrames(code, skips[::-1])
+
+
+def decode_with_skips(first: nn.Module, blocks: Sequence[nn.Module], code: torch.Tensor,
+                      skips: list[torch.Tensor] | None, built_with_skips: bool) -> torch.Tensor:
+    """A coder's decoding: ``first`` on the code as a 1x1 map, then each block with the matching skip (coarsest
+    first) concatenated over channels when the decoder was built with skips; frames in [0, 1] (sigmoid)."""
+    if built_with_skips != (skips is not None):
+        raise ValueError(f"decoder built with skip={built_with_skips} but skips {'given' if skips else 'missing'}")
+    h = first(code.view(*code.shape, 1, 1))
+    for i, block in enumerate(blocks):
+        if skips is not None:
+            h = torch.cat([h, skips[i]], 1)
+        h = block(h)
+    return torch.sigmoid(h)
+
+
 def init_dcgan_weights(module: nn.Module, std: float = 0.02) -> None:
     """N(0, std) for convolutions, N(1, std) weights and zero bias for BatchNorm, zero convolution biases (both
     code bases' ``init_weights`` for their DCGAN and VGG coders)."""

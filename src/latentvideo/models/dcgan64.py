@@ -25,7 +25,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from latentvideo.models.conv_coding import LEAK, EncodedFrames, apply_layers, conv_block
+from latentvideo.models.conv_coding import LEAK, EncodedFrames, conv_block, decode_with_skips, encode_with_skips
 FRAME_SIZES = {64: 4, 32: 3}  # frame size -> stride-2 layers of the encoder (and of the decoder)
 
 
@@ -61,13 +61,7 @@ class DCGANEncoder(nn.Module):
         self.out_dim = out_dim
 
     def forward(self, x: torch.Tensor, steps: int | None = None, running_updates: Sequence[int] = ()) -> EncodedFrames:
-        skips = []
-        h = x
-        for layer in self.down:
-            h = apply_layers(layer, h, steps, running_updates)
-            skips.append(h)
-        code = apply_layers(self.last, h, steps, running_updates).view(x.shape[0], self.out_dim)
-        return EncodedFrames(code, skips[::-1])
+        return encode_with_skips(self.down, self.last, x, self.out_dim, steps, running_updates)
 
 
 class DCGANDecoder(nn.Module):
@@ -90,13 +84,4 @@ class DCGANDecoder(nn.Module):
         self.last = nn.ConvTranspose2d(nf * coef, channels, 4, 2, 1, bias=bias)
 
     def forward(self, code: torch.Tensor, skips: list[torch.Tensor] | None = None) -> torch.Tensor:
-        if self.skip != (skips is not None):
-            raise ValueError(f"decoder built with skip={self.skip} but skips {'given' if skips else 'missing'}")
-        h = self.first(code.view(*code.shape, 1, 1))
-        for i, layer in enumerate(self.up):
-            if skips is not None:
-                h = torch.cat([h, skips[i]], 1)
-            h = layer(h)
-        if skips is not None:
-            h = torch.cat([h, skips[len(self.up)]], 1)
-        return torch.sigmoid(self.last(h))
+        return decode_with_skips(self.first, [*self.up, self.last], code, skips, self.skip)

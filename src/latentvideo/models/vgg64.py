@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from latentvideo.models.conv_coding import LEAK, EncodedFrames, apply_layers, conv_block
+from latentvideo.models.conv_coding import LEAK, EncodedFrames, conv_block, decode_with_skips, encode_with_skips
 
 FRAME_SIZE = 64
 
@@ -54,13 +54,7 @@ class VGGEncoder(nn.Module):
         self.out_dim = out_dim
 
     def forward(self, x: torch.Tensor, steps: int | None = None, running_updates: Sequence[int] = ()) -> EncodedFrames:
-        skips = []
-        h = x
-        for block in self.blocks:
-            h = apply_layers(block, h, steps, running_updates)
-            skips.append(h)
-        code = apply_layers(self.last, h, steps, running_updates).view(x.shape[0], self.out_dim)
-        return EncodedFrames(code, skips[::-1])
+        return encode_with_skips(self.blocks, self.last, x, self.out_dim, steps, running_updates)
 
 
 class VGGDecoder(nn.Module):
@@ -86,11 +80,4 @@ class VGGDecoder(nn.Module):
         ])
 
     def forward(self, code: torch.Tensor, skips: list[torch.Tensor] | None = None) -> torch.Tensor:
-        if self.skip != (skips is not None):
-            raise ValueError(f"decoder built with skip={self.skip} but skips {'given' if skips else 'missing'}")
-        h = self.first(code.view(*code.shape, 1, 1))
-        for i, block in enumerate(self.blocks):
-            if skips is not None:
-                h = torch.cat([h, skips[i]], 1)
-            h = block(h)
-        return torch.sigmoid(h)
+        return decode_with_skips(self.first, self.blocks, code, skips, self.skip)

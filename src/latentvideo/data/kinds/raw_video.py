@@ -95,8 +95,7 @@ def open_training(request: TrainingRequest) -> TrainingData:
 
 def test_split(cfg: Mapping[str, Any], name: str, entry: Mapping[str, Any]) -> TestSplit:
     target = processed(entry["raw"])
-    split = registered()[entry["raw"]].test_split if entry["raw"] in registered() else "test"
-    return TestSplit(target, f"{target}/{split}")
+    return TestSplit(target, f"{target}/{_declaration(entry).test_split}")
 
 
 KINDS = {

@@ -101,6 +101,18 @@ def test_srvp_test_time_euler_step_and_intermediate_frames():
         model.sample(cond, 3, 1, dt=0.4)
 
 
+def test_srvp_filters_the_conditioning_frames_at_the_trained_step_and_predicts_at_the_test_step(monkeypatch):
+    """As the official test.py (Tables 7-9): its conditioning pass runs at the training n_euler_steps, its
+    generate at the test-time step; so a test-time Δt changes the prediction, never the inferred state y."""
+    model = build_model("srvp", {"dt": 0.5}).eval()
+    cond = small_video(5, 2)
+    steps = []
+    original = model.step
+    monkeypatch.setattr(model, "step", lambda y, z, dt=None: steps.append(dt) or original(y, z, dt))
+    model.sample(cond, 3, 1, dt=0.25)
+    assert steps == [None] * 4 + [0.25] * 3  # 4 conditioning transitions at the trained 1/2, 3 predicted at 1/4
+
+
 def test_srvp_eval_mode_takes_content_from_the_last_frames():
     """Validation is deterministic given the noise: w from the last k frames, not a random draw."""
     model = build_model("srvp", {}).eval()

@@ -331,9 +331,11 @@ class SRVP(AdamStep, nn.Module):
         return ELBO(log_likelihood - kl_y - kl_z, log_likelihood, kl_y, kl_z)
 
     # -- prediction ------------------------------------------------------------------------------
-    def _condition(self, cond: torch.Tensor, n_samples: int, dt: float | None) -> Conditioned:
-        """Infer w, the skips and y at the last conditioning frame from ``cond: (Tc, B, C, H, W)``; sample s of
-        video v sits at batch index v * n_samples + s."""
+    def _condition(self, cond: torch.Tensor, n_samples: int) -> Conditioned:
+        """Infer w, the skips and y at the last conditioning frame from ``cond: (Tc, B, C, H, W)``, with the
+        trained Euler step (the official ``test.py`` filters the conditioning frames with the training
+        ``n_euler_steps`` whatever the test-time step); sample s of video v sits at batch index
+        v * n_samples + s."""
         c = self.config
         tc = cond.shape[0]
         if tc < c.n_inf_frames:
@@ -346,10 +348,10 @@ class SRVP(AdamStep, nn.Module):
         if c.latent_z:
             q_z = from_softplus_params(self.q_z(self.z_filter(codes)[0][1:]))
             for i in range(tc - 1):
-                y = self.step(y, q_z.mean[i] + q_z.scale[i] * torch.randn_like(q_z.mean[i]), dt).y
+                y = self.step(y, q_z.mean[i] + q_z.scale[i] * torch.randn_like(q_z.mean[i])).y
         else:
             for _ in range(tc - 1):
-                y = self.step(y, self.no_z(y), dt).y
+                y = self.step(y, self.no_z(y)).y
         return Conditioned(w, skip, y)
 
     def _roll_out(self, y: torch.Tensor, n_future: int, dt: float | None) -> torch.Tensor:
@@ -368,13 +370,14 @@ class SRVP(AdamStep, nn.Module):
 
         Returns ``(n_samples, n_future, B, C, H, W)`` in [0, 1]; with ``intermediate`` every Euler sub-step is
         decoded, ``(n_samples, n_future * S, B, C, H, W)`` with S = 1/dt, frame j*S + S-1 falling on the
-        (j+1)-th future frame. ``dt`` (default: the trained step) is the Euler step at test time, for the
-        conditioning frames and the prediction alike, as the official ``generate``. Inference follows the
-        official test protocol: y_1 from the first k frames, w from the last k, z from the posterior over the
-        conditioning frames, then from the learned prior.
+        (j+1)-th future frame. ``dt`` (default: the trained step) is the Euler step of the prediction; the
+        conditioning frames are filtered at the trained step, as the official ``test.py`` (its ``generate`` gets
+        the test-time step, its conditioning pass the training one). Inference follows the official test
+        protocol: y_1 from the first k frames, w from the last k, z from the posterior over the conditioning
+        frames, then from the learned prior.
         """
         b = cond.shape[1]
-        start = self._condition(cond, n_samples, dt)
+        start = self._condition(cond, n_samples)
         states = self._roll_out(start.y, n_future, dt)  # (n_future, S, B*N, ny)
         if not intermediate:
             states = states[:, -1:]

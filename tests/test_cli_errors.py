@@ -55,8 +55,8 @@ def test_a_bad_config_is_one_message_and_debug_shows_the_traceback(tmp_path, rep
 def test_a_missing_config_file_and_unknown_experiment_are_messages(tmp_path, small_config, digits):
     assert_message(cli("validate-config", "--config", str(tmp_path / "nope.yaml")), "nope.yaml: cannot be read")
     args = train_args(small_config, digits, tmp_path / "run")
-    args[args.index("srvp-smmnist_stochastic")] = "srvp-kth"
-    assert_message(cli(*args), "unknown experiment 'srvp-kth'")
+    args[args.index("srvp-smmnist_stochastic")] = "srvp-ucf101"
+    assert_message(cli(*args), "unknown experiment 'srvp-ucf101'")
 
 
 def test_a_corrupt_checkpoint_given_to_evaluate_is_named(tmp_path, small_config):

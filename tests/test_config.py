@@ -58,7 +58,14 @@ def test_a_budget_may_set_its_own_learning_rate_and_says_so(base_config):
 def test_experiments_are_declared_once_and_budgets_override_only_what_differs(repo):
     """Every budget trains what its figures read; the paper budget keeps the papers' architectures."""
     paper = config.load(repo / "config" / "config.yaml", "paper")
-    assert set(selection.budget_experiments(paper)) == set(paper["experiments"])  # all figures: all experiments
+    # all figures: all experiments, those on real video once their raw data is enabled
+    assert set(selection.budget_experiments(paper, enabled_only=False)) == set(paper["experiments"])
+    waiting = set(paper["experiments"]) - set(selection.budget_experiments(paper))
+    assert {paper["experiments"][e]["dataset"] for e in waiting} == {"kth", "human36m", "bair"}
+    enabled = copy.deepcopy(paper)
+    for raw in ("kth", "human36m", "bair"):
+        enabled["raw_data"][raw]["enabled"] = True
+    assert set(selection.budget_experiments(enabled)) == set(paper["experiments"])
     smoke = config.load(repo / "config" / "config.yaml", "smoke")
     assert "srvp_gru-smmnist_stochastic" not in selection.budget_experiments(smoke)  # narrowed by the budget
     gru = config.experiment_settings(paper, "srvp_gru-smmnist_deterministic")
@@ -74,6 +81,25 @@ def test_experiments_are_declared_once_and_budgets_override_only_what_differs(re
     assert job["variant_settings"] == {"sample": {"dt": 1 / 3}} and job["protocol"] == {"protocol": "best_of_n"}
 
 
+def test_an_experiment_on_raw_data_not_enabled_is_declared_but_not_run_and_figures_say_why(base_config):
+    """Disabling a raw dataset is no error: its experiments leave the DAG and every figure that shows them says how
+    to get them (the real-video experiments of SRVP wait so until KTH, Human3.6M or BAIR is enabled)."""
+    from latentvideo import targets
+
+    cfg = copy.deepcopy(base_config)
+    cfg["budget"] = "smoke"
+    cfg["raw_data"]["fifth_ave"]["enabled"] = False
+    config.validate(cfg)
+    assert not any(cfg["experiments"][e]["dataset"] == "fifth_ave" for e in selection.budget_experiments(cfg))
+    records = targets.figure_instance(cfg, "whitney2017_fig2_correlation_fifth_ave").inputs
+    assert {r["kind"] for r in records} == {"not_run"}
+    assert all("raw_data.fifth_ave is not enabled (set raw_data.fifth_ave.enabled: true" in r["reason"] for r in records)
+    assert "data/processed/fifth_ave" not in targets.final_targets(cfg)
+    kth = targets.figure_instance(cfg, "srvp2020_table3_kth").inputs
+    assert {r["experiment"] for r in kth if r["kind"] == "not_run"} >= {"srvp-kth", "svg_fp-kth"}
+    assert all("raw_data.kth is not enabled" in r["reason"] for r in kth)
+
+
 @pytest.mark.parametrize("mutate,expected", [
     (lambda c: c["digits"].update(sourse="mnist"), "unknown key(s) ['sourse'] under 'digits'"),
     (lambda c: c["budgets"]["smoke"]["training"]["default"].update(stpes=2), "['stpes'] under 'budgets.smoke"),
@@ -86,7 +112,6 @@ def test_experiments_are_declared_once_and_budgets_override_only_what_differs(re
     (lambda c: c["datasets"]["color_mnist"].update(max_speed=4), "['max_speed'] under 'datasets.color_mnist'"),
     (lambda c: c["datasets"]["fifth_ave"].update(raw="fifth_avenue"), "'fifth_avenue' is not under raw_data"),
     (lambda c: c["datasets"]["fifth_ave"].update(train_length=9), "datasets.fifth_ave.train_length: a clip of 9 frames spans 9 stored frames, more than the 5"),
-    (lambda c: c["raw_data"]["fifth_ave"].update(enabled=False), "trains on raw_data.fifth_ave, which is not enabled"),
     (lambda c: c["models"]["factored_vae"]["evaluation"].update(mi_neighbors=3),
      "models.factored_vae.evaluation: unknown key(s) ['mi_neighbors']"),
     (lambda c: c["models"]["srvp"]["evaluation"].update(mi_groups=2), "models.srvp.evaluation: unknown key(s) "
@@ -161,9 +186,14 @@ def test_experiments_are_declared_once_and_budgets_override_only_what_differs(re
     (lambda c: c["budgets"]["default"]["datasets"]["smmnist_deterministic"].update(kind="color_mnist"),
      "'budgets.default.datasets.smmnist_deterministic'"),
     # a table declared before its experiments (SRVP Tables 7-9 on BAIR / KTH) is refused once they exist
-    (lambda c: c["figures"]["srvp2020_table8_kth"].update(experiments={"paper": "srvp2020", "model": "srvp",
-                                                                       "variant": "residual"}),
-     "figures.srvp2020_table8_kth.pending: experiments ['srvp-smmnist_stochastic', 'srvp-smmnist_deterministic'] now"),
+    (lambda c: c["figures"]["srvp2020_table3_kth"]["also"][0]["experiments"].update(variant="residul"),
+     "figures.srvp2020_table3_kth.also.0.experiments.variant: no experiment has variant 'residul'"),
+    (lambda c: c["experiments"]["srvp-smmnist_stochastic"].update(model_selection={"metric": "psnr", "length": 20}),
+     "experiments.srvp-smmnist_stochastic.model_selection: dataset smmnist_stochastic (kind sm_mnist) offers no "
+     "validation windows"),
+    (lambda c: c["experiments"]["srvp-kth"].update(model_selection={"metric": "psnr", "length": 10}),
+     "experiments.srvp-kth.model_selection.length: 10 frames leave none to predict after the 10 conditioning"),
+    (lambda c: c["experiments"]["svg_fp-kth"]["optimizer"].update(lr=-1), "'experiments.svg_fp-kth.optimizer.lr'"),
     (lambda c: c["budgets"]["default"]["hyperparameters"]["svg_lp"].pop("frame_size"),
      "budgets.default (svg_lp-smmnist_deterministic, evaluation standard): the model takes 64-pixel frames, dataset "
      "smmnist_deterministic has 32 at this budget"),

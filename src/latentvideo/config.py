@@ -27,7 +27,8 @@ from latentvideo.models.registry import registered_models
 SCHEMA_NAME = "schemas/config.schema.yaml"
 GENERIC_VARIANT_KEYS = ("description", "protocol", "dataset")  # of every evaluation variant; the rest: its protocol's
 TRAINING_DEFAULTS = {"checkpoint_every": 1000, "log_every": 10, "val_every": 1000, "val_videos": 16,
-                     "workers": 0, "lr_decay_steps": 0}
+                     "workers": 0, "lr_decay_steps": 0, "select_every": 5000, "select_videos": 400,
+                     "select_samples": 100}  # model selection: SRVP's KTH validation (every 5,000 steps, 25 x 16)
 
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ class ConfigError(ValueError):
     """The configuration does not satisfy the schema or a cross-reference check."""
 
 
-class _StrictLoader(yaml.SafeLoader):
+class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parser where PyYAML has it
     """``yaml.SafeLoader`` that refuses a key given twice in one mapping (PyYAML keeps the last silently)."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
@@ -100,7 +101,8 @@ def _key_path(error: jsonschema.ValidationError) -> str:
 
 def validate(cfg: Mapping[str, Any]) -> None:
     """Raise :class:`ConfigError` naming the key (and the schema) on any problem."""
-    validator = jsonschema.Draft202012Validator(load_schema())
+    schema = load_schema()
+    validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(cfg), key=lambda e: list(e.absolute_path))
     if errors:
         lines = []
@@ -119,7 +121,7 @@ def validate(cfg: Mapping[str, Any]) -> None:
                  if key.rsplit(".", 1)[-1].endswith("seed") and isinstance(value, int) and not 0 <= value <= MAX_SEED]
     if problems:
         raise ConfigError("invalid configuration (schema: " + schema_path() + "):\n  " + "\n  ".join(problems))
-    _check_references(cfg)
+    _check_references(cfg, schema)
 
 
 def _walk(obj: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
@@ -231,12 +233,11 @@ def _evaluation_problems(cfg: Mapping[str, Any], registered: Mapping[str, Any]) 
                             f"protocol (registered: {sorted(protocols)})")
     checked = set()
     for figure in cfg["figures"]:
-        for exp_name in selection.declared_experiments(cfg, figure):
-            for variant_name in selection.figure_evaluations(cfg, figure):
-                if (exp_name, variant_name) in checked or variant_name not in cfg["evaluation_variants"]:
-                    continue
-                checked.add((exp_name, variant_name))
-                problems += _variant_use_problems(cfg, figure, exp_name, variant_name, protocols, registered)
+        for exp_name, variant_name in selection.figure_pairs(cfg, figure):
+            if (exp_name, variant_name) in checked or variant_name not in cfg["evaluation_variants"]:
+                continue
+            checked.add((exp_name, variant_name))
+            problems += _variant_use_problems(cfg, figure, exp_name, variant_name, protocols, registered)
     return problems
 
 
@@ -276,20 +277,17 @@ def _variant_use_problems(cfg: Mapping[str, Any], figure: str, exp_name: str, va
 def _figure_problems(cfg: Mapping[str, Any]) -> list[str]:
     problems = []
     for name, fig in cfg["figures"].items():
-        if "pending" in fig:
-            matching = selection.declared_experiments(cfg, name)
-            if matching:
-                problems.append(f"figures.{name}.pending: experiments {matching} now match its selector; remove "
-                                f"`pending`")
-            continue
-        for key, wanted in fig["experiments"].items():
-            known = {e[key] for e in cfg["experiments"].values()}
-            for value in wanted if isinstance(wanted, list) else [wanted]:
-                if value not in known:
-                    problems.append(f"figures.{name}.experiments.{key}: no experiment has {key} {value!r} "
-                                    f"(known: {sorted(known)})")
-        if not selection.declared_experiments(cfg, name) and not problems:
-            problems.append(f"figures.{name}.experiments: selects no experiment")
+        selectors = [("experiments", fig["experiments"]),
+                     *((f"also.{i}.experiments", extra["experiments"]) for i, extra in enumerate(fig.get("also", [])))]
+        for where, selector in selectors:
+            for key, wanted in selector.items():
+                known = {e[key] for e in cfg["experiments"].values()}
+                for value in wanted if isinstance(wanted, list) else [wanted]:
+                    if value not in known:
+                        problems.append(f"figures.{name}.{where}.{key}: no experiment has {key} {value!r} "
+                                        f"(known: {sorted(known)})")
+            if not problems and not any(selection.matches(e, selector) for e in cfg["experiments"].values()):
+                problems.append(f"figures.{name}.{where}: selects no experiment")
         for variant in selection.figure_evaluations(cfg, name):
             if variant not in cfg["evaluation_variants"]:
                 problems.append(f"figures.{name}.evaluations: {variant!r} is not under evaluation_variants "
@@ -298,7 +296,7 @@ def _figure_problems(cfg: Mapping[str, Any]) -> list[str]:
 
 
 def _budget_problems(cfg: Mapping[str, Any], bname: str, budget: Mapping[str, Any],
-                     registered: Mapping[str, Any]) -> list[str]:
+                     registered: Mapping[str, Any], schema: Mapping[str, Any]) -> list[str]:
     """A budget's figure and experiment choices, and its overrides: keyed by a model or experiment it runs."""
     problems = []
     if budget["figures"] != "all":
@@ -312,7 +310,7 @@ def _budget_problems(cfg: Mapping[str, Any], bname: str, budget: Mapping[str, An
             problems.append(f"budgets.{bname}.experiments: {exp} is read by none of this budget's figures")
     if problems:
         return problems
-    runs = selection.budget_experiments(cfg, bname)
+    runs = selection.budget_experiments(cfg, bname, enabled_only=False)  # checked before their data is enabled
     models = {cfg["experiments"][e]["model"] for e in runs}
     for section in ("training", "hyperparameters"):
         for key in budget.get(section, {}):
@@ -325,8 +323,8 @@ def _budget_problems(cfg: Mapping[str, Any], bname: str, budget: Mapping[str, An
         if name not in cfg["datasets"]:
             problems.append(f"budgets.{bname}.datasets.{name}: not a dataset under datasets")
         else:
-            problems += _dataset_override_problems(cfg, bname, name, budget)
-    for exp, variant in selection.evaluation_jobs(cfg, bname):  # every test set a model of the budget reads
+            problems += _dataset_override_problems(cfg, bname, name, budget, schema)
+    for exp, variant in selection.evaluation_jobs(cfg, bname, enabled_only=False):  # every test set it reads
         spec = cfg["experiments"][exp]
         tested = cfg["evaluation_variants"].get(variant, {}).get("dataset", spec["dataset"])
         ds = _budget_dataset(cfg, budget, tested) if tested in cfg["datasets"] else {}
@@ -336,11 +334,6 @@ def _budget_problems(cfg: Mapping[str, Any], bname: str, budget: Mapping[str, An
                             f"dataset {tested} has {ds['frame_size']} at this budget")
     for exp in runs:
         spec = cfg["experiments"][exp]
-        ds = _budget_dataset(cfg, budget, spec["dataset"])
-        for raw in kind_named(ds["kind"]).raw_inputs(ds):
-            if not cfg["raw_data"].get(raw, {}).get("enabled", True):
-                problems.append(f"budgets.{bname}: experiment {exp} trains on raw_data.{raw}, which is not "
-                                f"enabled (set raw_data.{raw}.enabled: true)")
         train = _merged_training(cfg, budget, exp)
         if "steps" in train and train["lr_decay_steps"] > train["steps"]:
             problems.append(f"budgets.{bname}.training ({exp}): lr_decay_steps ({train['lr_decay_steps']}) > "
@@ -366,12 +359,28 @@ def _budget_dataset(cfg: Mapping[str, Any], budget: Mapping[str, Any], name: str
     return {**cfg["datasets"][name], **budget.get("datasets", {}).get(name, {})}
 
 
-def _dataset_override_problems(cfg: Mapping[str, Any], bname: str, name: str, budget: Mapping[str, Any]) -> list[str]:
+def _dataset_override_problems(cfg: Mapping[str, Any], bname: str, name: str, budget: Mapping[str, Any],
+                               schema: Mapping[str, Any]) -> list[str]:
     """The dataset entry a budget's override makes must satisfy the dataset schema of its kind."""
-    probe = {**cfg, "datasets": {name: _budget_dataset(cfg, budget, name)}}
-    validator = jsonschema.Draft202012Validator(load_schema())
+    entry_schema = {"$defs": schema["$defs"], **schema["properties"]["datasets"]["additionalProperties"]}
+    validator = jsonschema.Draft202012Validator(entry_schema)
     return [f"budgets.{bname}.datasets.{name}: {err.message} (the merged entry, schema {schema_path()})"
-            for err in validator.iter_errors(probe) if list(err.absolute_path)[:1] == ["datasets"]]
+            for err in validator.iter_errors(_budget_dataset(cfg, budget, name))]
+
+
+def _model_selection_problems(cfg: Mapping[str, Any], name: str, exp: Mapping[str, Any]) -> list[str]:
+    """Model selection needs validation windows from the dataset's kind, longer than its conditioning frames."""
+    entry = cfg["datasets"][exp["dataset"]]
+    kind = kind_named(entry["kind"])
+    if not kind.selects:
+        return [f"experiments.{name}.model_selection: dataset {exp['dataset']} (kind {entry['kind']}) offers no "
+                f"validation windows to select a checkpoint on"]
+    cond = {**entry, **kind.derived(cfg, entry)}.get("cond_frames")
+    length = exp["model_selection"]["length"]
+    if cond is not None and length <= cond:
+        return [f"experiments.{name}.model_selection.length: {length} frames leave none to predict after the "
+                f"{cond} conditioning frames of {exp['dataset']}"]
+    return []
 
 
 def dataset_entry(cfg: Mapping[str, Any], name: str) -> dict[str, Any]:
@@ -382,7 +391,7 @@ def dataset_entry(cfg: Mapping[str, Any], name: str) -> dict[str, Any]:
     return copy.deepcopy({**entry, **kind_named(entry["kind"]).derived(cfg, entry)})
 
 
-def _check_references(cfg: Mapping[str, Any]) -> None:
+def _check_references(cfg: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
     problems = []
     problems += [f"dataset_titles.{name}: no such dataset under datasets" for name in cfg.get("dataset_titles", {})
                  if name not in cfg["datasets"]]
@@ -417,6 +426,8 @@ def _check_references(cfg: Mapping[str, Any]) -> None:
                                                  merged)
         if exp["dataset"] not in cfg["datasets"]:
             problems.append(f"experiments.{name}.dataset: {exp['dataset']!r} is not under datasets")
+        elif "model_selection" in exp:
+            problems += _model_selection_problems(cfg, name, exp)
         elif exp["model"] in cfg["models"]:
             hyper = {**cfg["models"][exp["model"]]["hyperparameters"], **exp.get("hyperparameters", {})}
             want = channels(cfg, exp["dataset"])
@@ -428,7 +439,7 @@ def _check_references(cfg: Mapping[str, Any]) -> None:
     if problems:  # budgets are resolved through the figures and experiments checked above
         raise ConfigError("invalid configuration (schema: " + schema_path() + "):\n  " + "\n  ".join(problems))
     for bname, budget in cfg["budgets"].items():
-        problems += _budget_problems(cfg, bname, budget, registered)
+        problems += _budget_problems(cfg, bname, budget, registered, schema)
     for name, entry in cfg["raw_data"].items():
         kind = entry["acquisition"]["kind"]
         needs = {"download": "files", "substitute": "substitute"}.get(kind)
@@ -518,7 +529,8 @@ def experiment_settings(cfg: Mapping[str, Any], experiment: str) -> dict[str, An
         "dataset_name": exp["dataset"],
         "dataset": dataset_entry(cfg, exp["dataset"]),
         "hyperparameters": _merged_hyperparameters(cfg, budget_of(cfg), experiment),
-        "optimizer": model["optimizer"],
+        "optimizer": {**model["optimizer"], **exp.get("optimizer", {})},
+        "model_selection": exp.get("model_selection"),
         "training": training_settings(cfg, experiment),
         "budget": cfg["budget"],
         "digits": {k: v for k, v in cfg["digits"].items() if k != "mnist"},
@@ -543,15 +555,17 @@ def evaluation_dataset(cfg: Mapping[str, Any], experiment: str, variant: str) ->
 
 def evaluation_job(cfg: Mapping[str, Any], experiment: str, variant: str) -> dict[str, Any]:
     """What one evaluate job needs besides its files: the experiment's row label, the test set's dataset (name
-    and entry), the budget's test protocol, the protocol settings, the variant's name and settings."""
+    and entry), the budget's test protocol, the protocol settings, the variant's name and settings, and the
+    weight files of the perceptual metrics (``metric_weights``)."""
     if variant not in cfg["evaluation_variants"]:
         raise ConfigError(f"unknown evaluation variant {variant!r}; declared: {sorted(cfg['evaluation_variants'])}")
     settings = {k: v for k, v in cfg["evaluation_variants"][variant].items() if k not in GENERIC_VARIANT_KEYS}
-    return copy.deepcopy({"label": cfg["experiments"][experiment]["label"],
-                          "dataset": evaluation_dataset(cfg, experiment, variant),
-                          "dataset_config": dataset_entry(cfg, evaluation_dataset(cfg, experiment, variant)),
-                          "evaluation": budget_of(cfg)["evaluation"], "protocol": evaluation_protocol(
-        cfg, experiment, variant), "variant": variant, "variant_settings": settings})
+    dataset = evaluation_dataset(cfg, experiment, variant)
+    return copy.deepcopy({
+        "label": cfg["experiments"][experiment]["label"], "dataset": dataset,
+        "dataset_config": dataset_entry(cfg, dataset), "evaluation": budget_of(cfg)["evaluation"],
+        "protocol": evaluation_protocol(cfg, experiment, variant), "variant": variant, "variant_settings": settings,
+        "metric_weights": cfg.get("metric_weights", {})})
 
 
 def _threads_of_the_job(wildcards: Any, threads: int) -> int:

@@ -68,15 +68,30 @@ def _train(cfg: Mapping[str, Any], w: Mapping[str, str]) -> list[str]:
     return keys
 
 
+def _weights(cfg: Mapping[str, Any], protocol_name: str, dataset: str) -> list[str]:
+    """The ``metric_weights`` entries a job's perceptual metrics read (a new path or pinned sum reruns it)."""
+    from latentvideo.config import dataset_entry
+    from latentvideo.evaluation.perceptual import FILES
+    from latentvideo.evaluation.protocols import protocol
+
+    names = [n for m in protocol(protocol_name).perceptual_metrics(dataset_entry(cfg, dataset)) for n in FILES[m]]
+    return [f"metric_weights.{n}" for n in names if n in cfg.get("metric_weights", {})]
+
+
 def _evaluate(cfg: Mapping[str, Any], w: Mapping[str, str]) -> list[str]:
+    from latentvideo.config import evaluation_protocol
+
     exp = cfg["experiments"][w["experiment"]]
+    dataset = cfg["evaluation_variants"][w["evaluation"]].get("dataset", exp["dataset"])
     return [f"budgets.{cfg['budget']}.evaluation", f"models.{exp['model']}.evaluation",
             *_experiment_keys(cfg, w["experiment"], ("label", "evaluation")), f"evaluation_variants.{w['evaluation']}",
-            *_dataset_keys(cfg, cfg["evaluation_variants"][w["evaluation"]].get("dataset", exp["dataset"]))]
+            *_dataset_keys(cfg, dataset),
+            *_weights(cfg, evaluation_protocol(cfg, w["experiment"], w["evaluation"])["protocol"], dataset)]
 
 
 def _baseline(cfg: Mapping[str, Any], w: Mapping[str, str]) -> list[str]:
-    return [f"budgets.{cfg['budget']}.evaluation"]
+    return [f"budgets.{cfg['budget']}.evaluation", *_dataset_keys(cfg, w["dataset"]),
+            *_weights(cfg, "best_of_n", w["dataset"])]
 
 
 def _render(cfg: Mapping[str, Any], w: Mapping[str, str]) -> list[str]:

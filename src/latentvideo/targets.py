@@ -53,6 +53,26 @@ def generated_datasets(cfg: Mapping[str, Any]) -> list[str]:
     return [name for name in cfg["datasets"] if kind_of(cfg, name).generated]
 
 
+def _weight_files(cfg: Mapping[str, Any], protocol_name: str, dataset: str) -> list[str]:
+    from latentvideo.evaluation.perceptual import weight_inputs
+    from latentvideo.evaluation.protocols import protocol
+
+    metrics = protocol(protocol_name).perceptual_metrics(config.dataset_entry(cfg, dataset))
+    return weight_inputs(metrics, cfg.get("metric_weights", {}))
+
+
+def evaluation_weights(cfg: Mapping[str, Any], experiment: str, evaluation: str) -> list[str]:
+    """The user's weight files (``metric_weights``) an evaluate job reads, those that exist: its inputs, so adding
+    or changing one reruns it (a missing one makes its metric "not computed", not the job fail)."""
+    return _weight_files(cfg, config.evaluation_protocol(cfg, experiment, evaluation)["protocol"],
+                         config.evaluation_dataset(cfg, experiment, evaluation))
+
+
+def baseline_weights(cfg: Mapping[str, Any], dataset: str) -> list[str]:
+    """:func:`evaluation_weights` of a reference baseline (protocol ``best_of_n``) on ``dataset``."""
+    return _weight_files(cfg, "best_of_n", dataset)
+
+
 def run_dir(experiment: str, seed: int | str) -> str:
     return f"results/runs/{experiment}/seed{seed}"
 
@@ -92,6 +112,18 @@ def _experiment_record(cfg: Mapping[str, Any], experiment: str, evaluation: str)
             "variant": exp["variant"], "dataset": exp["dataset"], "evaluation": evaluation}
 
 
+def _not_run_reason(cfg: Mapping[str, Any], name: str, experiment: str) -> str:
+    """Why the active budget does not run ``experiment`` for figure ``name``: its raw data is not enabled (and
+    how to enable it), or the budget's ``experiments`` list leaves it out (and which budgets run it)."""
+    disabled = selection.disabled_raw_data(cfg, experiment)
+    if disabled:
+        return "; ".join(f"raw_data.{raw} is not enabled (set raw_data.{raw}.enabled: true and acquire it: README "
+                         f"'Data')" for raw in disabled)
+    elsewhere = selection.budgets_running(cfg, name, experiment)
+    return (f"not run at budget {cfg['budget']} (budgets.{cfg['budget']}.experiments)"
+            + (f"; run at {' or '.join(elsewhere)}" if elsewhere else ""))
+
+
 def _instance(cfg: Mapping[str, Any], name: str, dataset: str | None) -> FigureInstance:
     decl = cfg["figures"][name]
     stem = f"{name}_{dataset}" if dataset else name
@@ -100,30 +132,19 @@ def _instance(cfg: Mapping[str, Any], name: str, dataset: str | None) -> FigureI
     run = set(selection.figure_experiments(cfg, name))
     inputs = []
     shown: list[str] = []
-    for experiment in selection.declared_experiments(cfg, name):
+    for experiment, evaluation in selection.figure_pairs(cfg, name):
         if dataset and cfg["experiments"][experiment]["dataset"] != dataset:
             continue
-        seeds = selection.experiment_seeds(cfg, experiment)
-        for evaluation in selection.figure_evaluations(cfg, name):
-            record = _experiment_record(cfg, experiment, evaluation)
-            if experiment not in run:
-                elsewhere = selection.budgets_running(cfg, name, experiment)
-                inputs.append({**record, "kind": "not_run", "seed": None,
-                               "reason": f"not run at budget {cfg['budget']} (budgets.{cfg['budget']}.experiments)"
-                               + (f"; run at {' or '.join(elsewhere)}" if elsewhere else "")})
-                continue
+        record = _experiment_record(cfg, experiment, evaluation)
+        if experiment not in run:
+            inputs.append({**record, "kind": "not_run", "seed": None, "reason": _not_run_reason(cfg, name, experiment)})
+        else:
+            seeds = selection.experiment_seeds(cfg, experiment)
             for seed in seeds[:1] if decl.get("seeds", "all") == "first" else seeds:
                 inputs.append({**record, "kind": "experiment", "seed": seed,
                                **{f: f"{eval_dir(experiment, evaluation, seed)}/{suffix[f]}" for f in files}})
         if cfg["experiments"][experiment]["dataset"] not in shown:
             shown.append(cfg["experiments"][experiment]["dataset"])
-    if "pending" in decl:  # nothing to read yet: one record saying why, with the selector's fields
-        first = {k: (v[0] if isinstance(v, list) else v) for k, v in decl["experiments"].items()}
-        for evaluation in selection.figure_evaluations(cfg, name):
-            inputs.append({"kind": "not_run", "experiment": None, "label": decl.get("parameters", {}).get(
-                "label", first.get("model", name)), "paper": first.get("paper"), "model": first.get("model"),
-                "variant": first.get("variant"), "dataset": first.get("dataset"), "evaluation": evaluation,
-                "seed": None, "reason": f"not declared yet: {decl['pending']}"})
     if decl.get("baselines", False):
         ran = [d for d in shown if any(r["kind"] == "experiment" and r["dataset"] == d for r in inputs)]
         for baseline in cfg["baselines"]:
@@ -141,30 +162,34 @@ def _instance(cfg: Mapping[str, Any], name: str, dataset: str | None) -> FigureI
         executed_notebook=f"results/notebooks/{stem}.ipynb")
 
 
-def figure_instances(cfg: Mapping[str, Any], names: list[str] | None = None) -> dict[str, FigureInstance]:
-    """Every rendered output of the declared figures (or of ``names``), by stem."""
-    out = {}
+def _stems(cfg: Mapping[str, Any], names: list[str] | None = None) -> dict[str, tuple[str, str | None]]:
+    """``{stem: (figure name, dataset or None)}`` of every rendered output of the declared figures (or of
+    ``names``): one per figure, or one per dataset of a ``for_each: dataset`` figure."""
+    out: dict[str, tuple[str, str | None]] = {}
     for name in cfg["figures"] if names is None else names:
-        decl = cfg["figures"][name]
-        if decl.get("for_each") == "dataset":
+        if cfg["figures"][name].get("for_each") == "dataset":
             datasets = dict.fromkeys(cfg["experiments"][e]["dataset"] for e in selection.declared_experiments(cfg, name))
-            for d in datasets:
-                out[f"{name}_{d}"] = _instance(cfg, name, d)
+            out.update({f"{name}_{d}": (name, d) for d in datasets})
         else:
-            out[name] = _instance(cfg, name, None)
+            out[name] = (name, None)
     return out
 
 
+def figure_instances(cfg: Mapping[str, Any], names: list[str] | None = None) -> dict[str, FigureInstance]:
+    """Every rendered output of the declared figures (or of ``names``), by stem."""
+    return {stem: _instance(cfg, name, dataset) for stem, (name, dataset) in _stems(cfg, names).items()}
+
+
 def figure_instance(cfg: Mapping[str, Any], stem: str) -> FigureInstance:
-    instances = figure_instances(cfg)
-    if stem not in instances:
-        raise ValueError(f"no figure or table {stem!r}; declared: {', '.join(sorted(instances))}")
-    return instances[stem]
+    stems = _stems(cfg)
+    if stem not in stems:
+        raise ValueError(f"no figure or table {stem!r}; declared: {', '.join(sorted(stems))}")
+    return _instance(cfg, *stems[stem])
 
 
 def figure_stems(cfg: Mapping[str, Any], kind: str) -> list[str]:
     """Stems of every declared output of ``kind`` (figure or table): the render rules' wildcard values."""
-    return [stem for stem, inst in figure_instances(cfg).items() if inst.kind == kind]
+    return [stem for stem, (name, _) in _stems(cfg).items() if cfg["figures"][name]["kind"] == kind]
 
 
 def render_inputs(cfg: Mapping[str, Any], stem: str) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 # Evaluation, one job per experiment x evaluation variant x seed, by the protocol the registry names for it
-# (the model's own, or the variant's): best-of-N PSNR / SSIM (SRVP, SVG), factor analysis (Whitney & Fergus);
-# and the deterministic reference baselines evaluated like the prediction models.
+# (the model's own, or the variant's): best-of-N PSNR / SSIM / LPIPS (SRVP, SVG), FVD, factor analysis (Whitney &
+# Fergus); and the deterministic reference baselines evaluated like the prediction models. The user's weight files
+# of LPIPS and FVD are inputs where they exist (a missing one: the metric is reported as not computed).
 
 
 rule evaluate:
@@ -9,6 +10,7 @@ rule evaluate:
         testset=lambda w: T.testset_input(
             config, lvconfig.evaluation_dataset(config, w.experiment, w.evaluation)
         ),
+        weights=lambda w: T.evaluation_weights(config, w.experiment, w.evaluation),
     output:
         metrics="results/eval/{experiment}/{evaluation}/seed{seed}/metrics.csv",
         samples="results/eval/{experiment}/{evaluation}/seed{seed}/samples.npz",
@@ -39,7 +41,8 @@ rule evaluate:
 
 rule baseline:
     input:
-        testset="data/processed/{dataset}/test",
+        testset=lambda w: T.testset_input(config, w.dataset),
+        weights=lambda w: T.baseline_weights(config, w.dataset),
     output:
         metrics="results/baselines/{baseline}/{dataset}/metrics.csv",
         samples="results/baselines/{baseline}/{dataset}/samples.npz",
@@ -55,8 +58,9 @@ rule baseline:
         cfg=CONFIG_FILE,
         budget=BUDGET,
         depends=lambda w: JP.job_params(config, "baseline", w),
+        testset=lambda w: T.testset(config, w.dataset),
         out=lambda w, output: os.path.dirname(output.metrics),
     shell:
         "latentvideo --log {log:q} baseline --config {params.cfg:q} --budget {params.budget:q}"
-        " --name {wildcards.baseline:q} --dataset {wildcards.dataset:q} --testset {input.testset:q}"
+        " --name {wildcards.baseline:q} --dataset {wildcards.dataset:q} --testset {params.testset:q}"
         " --out {params.out:q}"

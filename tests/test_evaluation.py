@@ -10,7 +10,8 @@ import torch
 from latentvideo.evaluation.baselines import copy_last, mean_frame
 from latentvideo.evaluation.best_of_n import FrameMetric, best_of_n, frame_metrics
 from latentvideo.evaluation.tidy import COLUMNS, metric_rows, to_frame
-from latentvideo.metrics import psnr, ssim
+from latentvideo.metrics.psnr import psnr
+from latentvideo.metrics.ssim import ssim
 
 
 @pytest.mark.parametrize("chunk", [1, 2])
@@ -39,19 +40,25 @@ def test_best_sample_is_chosen_per_metric_and_per_video(chunk):
         best_p, best_s = int(scores_p[:, b].argmax()), int(scores_s[:, b].argmax())
         assert torch.allclose(result.scores["psnr"][b], psnr(candidates[best_p, :, b], target[:, b]).double())
         assert torch.allclose(result.scores["ssim"][b], ssim(candidates[best_s, :, b], target[:, b]).double())
-        assert torch.equal(result.best_frames[:, b], candidates[best_p, :, b])
+        assert torch.equal(result.best_frames["psnr"][:, b], candidates[best_p, :, b])
+        assert torch.equal(result.best_frames["ssim"][:, b], candidates[best_s, :, b])
+        worst_p = int(scores_p[:, b].argmin())
+        assert torch.equal(result.worst_frames["psnr"][:, b], candidates[worst_p, :, b])
     assert torch.equal(result.first_sample_frames, candidates[0])
+    kept = best_of_n(lambda c, n, k: candidates[:k], target[:1], target, n_samples=2, keep=1)
+    assert kept.best_frames["psnr"].shape[1] == kept.first_sample_frames.shape[1] == 1
+    assert torch.equal(kept.best_frames["psnr"][:, 0], result.best_frames["psnr"][:, 0])
 
 
 def test_best_of_n_takes_any_metric_functions():
-    """A new metric (here: negative L1) plugs in without touching best_of_n; the kept frames follow the first."""
+    """A new metric (here: negative L1) plugs in without touching best_of_n; its best and worst frames are kept."""
     target = torch.rand(2, 1, 1, 8, 8)
     near, far = (target + 0.01).clamp(0, 1), (1 - target)
     candidates = torch.stack([far, near])
     result = best_of_n(lambda c, n, k: candidates[:k], target[:1], target, n_samples=2,
                        metrics={"neg_l1": lambda p, t: -(p - t).abs().mean((-3, -2, -1))})
     assert set(result.scores) == {"neg_l1"}
-    assert torch.equal(result.best_frames, near)
+    assert torch.equal(result.best_frames["neg_l1"], near) and torch.equal(result.worst_frames["neg_l1"], far)
 
 
 def test_a_lower_is_better_metric_keeps_its_smallest_sample_and_its_own_values():
@@ -61,7 +68,7 @@ def test_a_lower_is_better_metric_keeps_its_smallest_sample_and_its_own_values()
     result = best_of_n(lambda c, n, k: torch.stack([far, near])[:k], target[:1], target, n_samples=2,
                        metrics={"l1": FrameMetric(l1, higher_is_better=False), "psnr": frame_metrics()["psnr"]})
     assert torch.allclose(result.scores["l1"], l1(near, target).T.double())  # (B, T), positive
-    assert torch.equal(result.best_frames, near)
+    assert torch.equal(result.best_frames["l1"], near) and torch.equal(result.worst_frames["l1"], far)
 
 
 def test_baselines_repeat_last_or_mean_frame():

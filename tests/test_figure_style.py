@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from latentvideo.evaluation.best_of_n import PSNR_CAP_DB  # noqa: E402
+from latentvideo.evaluation.tidy import PSNR_CAP_DB  # noqa: E402
 from latentvideo.reporting import figure_style, figures  # noqa: E402
 
 LONG = ("Ours, budget 'default': SRVP 2000 steps x batch 16, seed 0; best of 3 samples, 256 test videos. " * 6).strip()

@@ -7,7 +7,9 @@ import pytest
 import torch
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from latentvideo.metrics import mean_ci95, psnr, ssim
+from latentvideo.metrics.psnr import psnr
+from latentvideo.metrics.ssim import ssim
+from latentvideo.metrics.summary import mean_ci95
 
 
 def _pair(shape, seed):

@@ -10,8 +10,9 @@ import torch
 
 from latentvideo.metrics.fvd import embed, frechet_distance, fvd, fvd_over_sets, gaussian, resize_tf1
 from latentvideo.metrics.i3d import I3D
-from latentvideo.metrics.lpips import CHANNELS, LPIPS, alexnet_features, lpips_distance
+from latentvideo.metrics.lpips import LPIPS, lpips_distance
 from latentvideo.metrics.weight_files import WeightFileError, load_state_dict, weight_file
+from weight_fixtures import i3d_file, lpips_files
 
 
 def random_spd(rng, d):
@@ -61,17 +62,6 @@ def test_resize_is_tensorflow_1_bilinear_without_half_pixel_centres():
     assert torch.allclose(resize_tf1(frames, 64), frames, atol=1e-6)
 
 
-def i3d_file(tmp_path):
-    torch.manual_seed(0)
-    model = I3D()
-    for name, buffer in model.named_buffers():
-        if name.endswith("running_var"):
-            buffer.uniform_(0.5, 1.5)
-    state = {k: v for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
-    torch.save(state, tmp_path / "rgb_imagenet.pt")  # the PyTorch port's layout (older files lack the counters)
-    return tmp_path / "rgb_imagenet.pt", model
-
-
 def test_i3d_loads_the_ports_layout_and_embeds_grey_and_colour_videos(tmp_path):
     path, reference = i3d_file(tmp_path)
     model = I3D.from_file(path)
@@ -110,16 +100,6 @@ def test_weight_files_are_checked_against_config(tmp_path):
     assert found.sha256.startswith("ba7816bf")
 
 
-def lpips_files(tmp_path):
-    torch.manual_seed(0)
-    features = alexnet_features()
-    state = {f"features.{k}": v for k, v in features.state_dict().items()}
-    state["classifier.1.weight"] = torch.zeros(8, 8)  # torchvision's file also holds the classifier: ignored
-    torch.save(state, tmp_path / "alexnet-owt-7be5be79.pth")
-    torch.save({f"lin{k}.model.1.weight": torch.rand(1, c, 1, 1) for k, c in enumerate(CHANNELS)}, tmp_path / "alex.pth")
-    return tmp_path / "alexnet-owt-7be5be79.pth", tmp_path / "alex.pth"
-
-
 def test_lpips_from_files_is_a_distance_on_grey_and_colour_frames(tmp_path):
     model = LPIPS.from_files(*lpips_files(tmp_path))
     a, b = torch.rand(2, 3, 3, 64, 64), torch.rand(2, 3, 3, 64, 64)
@@ -143,4 +123,4 @@ def test_best_of_n_keeps_the_sample_of_lowest_lpips(tmp_path):
     result = best_of_n(lambda c, n, k: torch.stack([far, near])[:k], target[:1], target, n_samples=2,
                        metrics={"lpips": lpips_metric(model)})
     assert torch.allclose(result.scores["lpips"], lpips_distance(model, near, target).T.double(), atol=1e-6)
-    assert torch.equal(result.best_frames, near)
+    assert torch.equal(result.best_frames["lpips"], near) and torch.equal(result.worst_frames["lpips"], far)

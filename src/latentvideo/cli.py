@@ -118,7 +118,7 @@ def cmd_baseline(args: argparse.Namespace) -> None:
 
     cfg = _cfg(args)
     evaluate_baseline(args.name, args.dataset, config.dataset_entry(cfg, args.dataset), cfg["budget"],
-                      config.budget_of(cfg)["evaluation"], args.testset, args.out)
+                      config.budget_of(cfg)["evaluation"], args.testset, args.out, cfg.get("metric_weights", {}))
 
 
 def cmd_export_dvc(args: argparse.Namespace) -> None:

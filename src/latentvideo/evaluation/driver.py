@@ -56,14 +56,17 @@ def _run(job: EvaluationJob) -> dict[str, Any]:
     meta = job.meta
     lines = result.lines or [f"{metric} = {mean:.4f} ± {ci:.4f} (95% CI over videos; {result.statement})"
                              for metric, (mean, ci) in result.summary.items()]
+    lines += [f"{metric}: {why}" for metric, why in result.not_computed.items()]
     for line in lines:
         print(f"[latentvideo] {meta['label']} on {meta['dataset']}: {line}")
     write_json(job.out_dir / "summary.json", {
-        "budget": meta["budget"], "test_videos": job.evaluation["test_videos"],
-        **{metric: {"mean": float(mean), "ci95": float(ci)} for metric, (mean, ci) in result.summary.items()}})
+        "budget": meta["budget"], "test_videos": result.record.get("test_videos", job.evaluation["test_videos"]),
+        **{metric: {"mean": float(mean), "ci95": float(ci)} for metric, (mean, ci) in result.summary.items()},
+        **({"not_computed": result.not_computed} if result.not_computed else {})})
     _write_eval_json(job.out_dir, job.testset, job.device, meta=dict(meta), evaluation=dict(job.evaluation),
                      protocol=dict(job.protocol), variant={"name": job.variant, **job.variant_settings},
-                     statement=result.statement, summary=result.summary, **result.record)
+                     statement=result.statement, summary=result.summary, not_computed=result.not_computed,
+                     **result.record)
     return result.summary
 
 
@@ -83,13 +86,15 @@ def evaluate_model(checkpoint_path: str | Path, experiment: str, testset: str | 
         meta = _meta({**settings, "label": job["label"], "dataset_name": job["dataset"]}, job["variant"], trained.seed,
                      source, settings["training"]["steps"], settings["training"]["batch_size"], job["evaluation"])
         return _run(EvaluationJob(trained.model, settings, job["protocol"], job["variant"], job["variant_settings"],
-                                  job["evaluation"], Path(testset), job["dataset_config"], meta, Path(out_dir), dev))
+                                  job["evaluation"], Path(testset), job["dataset_config"], meta, Path(out_dir), dev,
+                                  job.get("metric_weights", {})))
 
 
 def evaluate_baseline(name: str, dataset_name: str, dataset: dict[str, Any], budget: str, evaluation: dict[str, Any],
-                      testset: str | Path, out_dir: str | Path) -> dict[str, Any]:
+                      testset: str | Path, out_dir: str | Path, metric_weights: dict[str, Any] | None = None
+                      ) -> dict[str, Any]:
     """A reference predictor (:mod:`latentvideo.evaluation.baselines`) by protocol ``best_of_n`` (one sample:
-    it is deterministic)."""
+    it is deterministic), with the dataset's perceptual metrics where ``metric_weights`` provide them."""
     if name not in BASELINES:
         raise ValueError(f"unknown baseline {name!r}; known: {sorted(BASELINES)}")
     determinism.configure(None, torch.device("cpu"))
@@ -100,4 +105,5 @@ def evaluate_baseline(name: str, dataset_name: str, dataset: dict[str, Any], bud
     meta = _meta(reference, "standard", "-", source, 0, 0, evaluation)
     with folder_lock.exclusive(out_dir, f"evaluating baseline {name} on {dataset_name}"):
         return _run(EvaluationJob(BASELINES[name], reference, {"protocol": "best_of_n"}, "standard", {}, evaluation,
-                                  Path(testset), dataset, meta, Path(out_dir), torch.device("cpu")))
+                                  Path(testset), dataset, meta, Path(out_dir), torch.device("cpu"),
+                                  metric_weights or {}))

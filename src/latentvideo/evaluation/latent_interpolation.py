@@ -22,7 +22,7 @@ from latentvideo.data.shards import StoredSplit, to_model_layout
 from latentvideo.evaluation.frame_prediction import EVAL_SEED, to_uint8
 from latentvideo.evaluation.protocols import EvaluationJob, ProtocolResult, ProtocolSpec, write_results, trained_at
 from latentvideo.evaluation.tidy import metric_rows
-from latentvideo.metrics import psnr
+from latentvideo.metrics.psnr import psnr
 
 DEFAULT_STEPS = 6
 

@@ -36,6 +36,8 @@ class EvaluationJob:
     evaluation: the budget's test protocol (``test_videos``, ``samples``, ``batch_size``, ``saved_videos``).
     testset: the stored test split it reads; test_dataset: the config entry of its dataset (``cond_frames`` ...),
     the experiment's own unless the variant names another. meta: the identity columns of its tidy rows.
+    metric_weights: the config's ``metric_weights`` (the user's weight files of the perceptual metrics,
+    :mod:`latentvideo.evaluation.perceptual`).
     """
 
     model: Any
@@ -49,18 +51,20 @@ class EvaluationJob:
     meta: Mapping[str, Any]
     out_dir: Path
     device: torch.device
+    metric_weights: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class ProtocolResult:
     """What a protocol reports besides its files: ``summary {metric: (value, ci95)}``, a one-line statement
-    of what was measured at which budget (kept in ``eval.json``), extra ``eval.json`` fields, and the lines to
-    print (default: one per metric with its 95% CI and the statement)."""
+    of what was measured at which budget (kept in ``eval.json``), extra ``eval.json`` fields, the lines to
+    print (default: one per metric with its 95% CI and the statement), and ``not_computed {metric: why}``."""
 
     summary: dict[str, tuple[float, float]]
     statement: str
     record: dict[str, Any] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)
+    not_computed: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,8 @@ class ProtocolSpec:
     settings_schema: JSON schema of its settings (the keys of ``models.<m>.evaluation`` besides ``protocol``,
         which experiments and variants may override). variant_keys: the further keys an evaluation variant may
         set for it. requires: the methods a model needs for it (checked when the config is loaded).
+    perceptual_metrics(dataset): the perceptual metrics (``lpips``, ``fvd``) it computes on a dataset (its
+        config entry), whose weight files are then the job's inputs (:mod:`latentvideo.evaluation.perceptual`).
     """
 
     run: Callable[[EvaluationJob], ProtocolResult]
@@ -79,6 +85,7 @@ class ProtocolSpec:
                                                                         "properties": {}})
     variant_keys: frozenset[str] = frozenset()
     requires: tuple[str, ...] = ()
+    perceptual_metrics: Callable[[Mapping[str, Any]], list[str]] = field(default=lambda dataset: [])
 
 
 def registered_protocols() -> dict[str, ProtocolSpec]:
@@ -95,13 +102,13 @@ def trained_at(meta: Mapping[str, Any]) -> str:
 
 def write_results(out_dir: Path, rows: list[dict[str, Any]], arrays: Mapping[str, Any]) -> dict[str, tuple[float, float]]:
     """A protocol's two files, atomically: ``samples.npz`` (``arrays``, compressed) and the tidy ``metrics.csv``
-    (``rows``); returns the summary ``{metric: (value, ci95)}`` of the ``t = mean`` rows."""
+    (``rows``); returns the summary ``{metric: (value, ci95)}`` of the ``t = mean`` rows of computed metrics."""
     with atomic_path(out_dir / "samples.npz") as tmp:
         with open(tmp, "wb") as fh:
             np.savez_compressed(fh, **arrays)
     with atomic_path(out_dir / "metrics.csv") as tmp:
         to_frame(rows).to_csv(tmp, index=False)
-    return {r["metric"]: (r["value"], r["ci95"]) for r in rows if r["t"] == "mean"}
+    return {r["metric"]: (r["value"], r["ci95"]) for r in rows if r["t"] == "mean" and not r.get("note")}
 
 
 def protocol(name: str) -> ProtocolSpec:

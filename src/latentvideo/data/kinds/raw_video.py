@@ -4,8 +4,9 @@ The raw dataset's declaration (:class:`latentvideo.data.raw_datasets.RawDataset`
 (channels), how the official loader draws training clips, and which split is the test set; its protocol in
 the config gives the conditioning and test lengths. Training reads the ``train`` split memory-mapped; the
 validation batch is a fixed draw of clips from the ``val`` split where preprocessing wrote one (KTH,
-Human3.6M: 5% of the training videos), else from the training split (5th Avenue), and the training log says
-which.
+Human3.6M: 5% of the training videos), else from the training split (5th Avenue, BAIR), and the training log
+says which. Model selection (SRVP on KTH and Human3.6M) scores fixed windows drawn once from the same split
+(the official code redraws random windows at every validation; fixed ones make the choice reproducible).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from latentvideo.data.shards import StoredSplit, read_manifest
 from latentvideo.data.training_stream import StoredClipSteps
 
 VALIDATION_STREAM = 3  # default_rng([seed, 3]) draws the validation clips
+SELECTION_STREAM = 4  # default_rng([seed, 4]) draws the model-selection windows
 
 
 def processed(raw: str) -> str:
@@ -68,8 +70,11 @@ def problems(cfg: Mapping[str, Any], name: str, entry: Mapping[str, Any]) -> lis
     return []
 
 
-def _fixed_clips(split: StoredSplit, sampling: ClipSampling, n: int, length: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng([seed, VALIDATION_STREAM])
+def _fixed_clips(split: StoredSplit, sampling: ClipSampling, n: int, length: int, seed: int,
+                 stream: int = VALIDATION_STREAM) -> np.ndarray:
+    """``n`` clips of ``length`` frames drawn once from ``split`` (videos with replacement, random starts):
+    uint8 ``(n, length, H, W, C)``, a function of ``(seed, stream)``."""
+    rng = np.random.default_rng([seed, stream])
     eligible = eligible_videos(split, sampling.span(length))
     return draw_clips(split, sampling, eligible[rng.integers(0, len(eligible), size=n)], length, rng)
 
@@ -90,7 +95,8 @@ def open_training(request: TrainingRequest) -> TrainingData:
         validation=_fixed_clips(val, sampling, request.val_videos, length, request.seed),
         validation_source=f"{where}: {sampling.describe(length)}",
         source=f"{top['dataset']}:{top['acquisition']}", sha256=sha256_file(data_dir / "train" / "manifest.json"),
-        manifest_sha256=sha256_file(data_dir / "manifest.json"))
+        manifest_sha256=sha256_file(data_dir / "manifest.json"),
+        selection_windows=lambda n, length: _fixed_clips(val, sampling, n, length, request.seed, SELECTION_STREAM))
 
 
 def test_split(cfg: Mapping[str, Any], name: str, entry: Mapping[str, Any]) -> TestSplit:
@@ -108,5 +114,6 @@ KINDS = {
         derived=derived,
         problems=problems,
         raw_inputs=lambda entry: [entry["raw"]],
+        selects=True,
     ),
 }

@@ -15,8 +15,9 @@ svg_lp-bair            SVG-LP VGG, RGB, z 64                     12      100
 
 Evaluation: sampled frames scored per second by best-of-N (SRVP-KTH sampling 10 -> 30 frames, N samples per
 video) with PSNR and SSIM, then with LPIPS added, and the same with fixed predictions instead of sampling (the
-metrics' own cost); LPIPS's weights are random files of the official format made here (its cost does not
-depend on the values).
+metrics' own cost); and the FVD's I3D embedding of 40-frame KTH videos (videos per second: the FVD protocol
+embeds each test video once and once more per set of samples). LPIPS's and I3D's weights are random files of
+the official formats made here (their cost does not depend on the values).
 
     python benchmarks/bench_real_video.py                       # paper batches: needs a GPU's memory
     python benchmarks/bench_real_video.py --batch 4 --steps 3   # what a CPU can hold
@@ -91,6 +92,17 @@ def bench_evaluation(videos: int, samples: int, device: torch.device) -> dict:
             sync(device)
             seconds = time.perf_counter() - t0
             out[f"{sampler_name}_{label}_frames_per_s"] = round(videos * samples * 30 / seconds, 1)
+    from latentvideo.metrics.fvd import embed
+    from latentvideo.metrics.i3d import I3D
+
+    i3d = I3D().to(device).eval()
+    clips = torch.rand(videos, 40, 1, 64, 64, device=device)
+    embed(i3d, [clips[:1]])  # warm-up
+    sync(device)
+    t0 = time.perf_counter()
+    embed(i3d, [clips])
+    sync(device)
+    out["fvd_i3d_videos_per_s"] = round(videos / (time.perf_counter() - t0), 2)
     return out
 
 

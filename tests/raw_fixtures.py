@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image
 
 from latentvideo.data import coco_rle, tfrecord, video_io
+from weight_fixtures import i3d_file, lpips_files
 
 
 def moving_bar(t: int, h: int, w: int, seed: int) -> np.ndarray:
@@ -41,6 +42,7 @@ def kth(raw: Path, persons=(1, 2, 21, 22), actions=("boxing", "walking"), frames
 
 
 def human36m(raw: Path, frames: int = 40) -> None:
+    """Five 128x128 50 fps videos of ``frames`` frames: S1 (one of them an ``_ALL`` video), S5, S9, S11."""
     raw.mkdir(parents=True, exist_ok=True)
     with tarfile.open(raw / "Videos.tgz", "w:gz") as tf:
         for subject, names in ((1, ["Walking 1.54138969.mp4", "_ALL 1.54138969.mp4"]), (5, ["Eating.55011271.mp4"]),
@@ -215,3 +217,27 @@ def write_sum(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def real_video_checkout(checkout: Path) -> None:
+    """Make a checkout run SRVP / SVG on real video from raw-format fixtures: KTH (zips of AVIs), Human3.6M (a
+    tgz of mp4) and BAIR (a tar of TFRecords) placed in their raw folders and enabled (placed by hand, so nothing
+    downloads), small test splits, Human3.6M subsampled by 2 instead of 8 (its fixture videos are short) and
+    cropped to fit their 128x128 frames, and
+    LPIPS / I3D weight files of the right formats at the paths config ``metric_weights`` names."""
+    import yaml
+
+    raw = checkout / "data" / "raw"
+    kth(raw / "kth")
+    human36m(raw / "human36m", frames=110)  # a 53-frame test window one frame in 2 spans 105 frames
+    bair(raw / "bair")
+    cfg_path = checkout / "config" / "config.yaml"
+    cfg = yaml.safe_load(cfg_path.read_text())
+    weights = {name: checkout / entry["path"] for name, entry in cfg["metric_weights"].items()}
+    weights["i3d"].parent.mkdir(parents=True, exist_ok=True)
+    lpips_files(weights["lpips_alexnet"].parent, weights["lpips_alexnet"].name, weights["lpips_linear"].name)
+    i3d_file(weights["i3d"].parent, weights["i3d"].name)
+    for name, protocol in (("kth", {"test_windows": 4}), ("human36m", {"test_windows": 4, "subsampling": 2, "crop_box": [14, 14, 114, 114]}),
+                           ("bair", {})):
+        entry = cfg["raw_data"][name]
+        entry.update(enabled=True, acquisition={"kind": "manual"})
+        entry["protocol"].update(protocol)
+    cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True, width=120))

@@ -18,6 +18,7 @@ from latentvideo.reporting import figure_style
 
 STYLE = {"srvp": ("tab:red", "-"), "svg_lp": ("tab:blue", "-"), "svg_fp": ("tab:cyan", "-"),
          "copy_last": ("0.4", "--"), "mean_frame": ("0.6", ":")}
+METRIC_AXES = {"psnr": "PSNR (dB)", "ssim": "SSIM", "lpips": "LPIPS (lower is better)"}
 
 
 def not_run_figure(reason: str) -> plt.Figure:
@@ -66,20 +67,21 @@ def frame_rate_strip(cond: np.ndarray, truth: np.ndarray, frames: np.ndarray, su
     return fig
 
 
-def metric_vs_t(metrics: pd.DataFrame, dataset: str, metric: str, train_length: int,
-                cap_db: float | None = None) -> tuple[plt.Figure, list[str]]:
-    """Mean metric per predicted frame with 95% bands, one line per method (SRVP Fig. 3 layout); a labelled
-    line at the training length. For PSNR, ``cap_db`` (the PSNR of an exact prediction) keeps capped points
-    from setting the scale (:func:`figure_style.psnr_axes`). Returns the figure and the caption's notes."""
+def _metric_lines(ax: plt.Axes, metrics: pd.DataFrame, dataset: str, metric: str, train_length: int,
+                  cap_db: float | None) -> list[str]:
+    """Draw the mean of ``metric`` per predicted frame with its 95% band, one line per method (the ``line``
+    column where the frame has one, else the label), on ``ax``; returns the caption's notes."""
     sel = metrics[(metrics["dataset"] == dataset) & (metrics["metric"] == metric) & (metrics["t"] != "mean")]
-    fig, ax = plt.subplots(figsize=(6.4, 4))
-    curves, scale = [], []
-    for (label, model), group in sel.groupby(["label", "model"], sort=False):
+    sel = sel[sel["value"].notna()].assign(line=sel["line"] if "line" in sel else sel["label"])
+    curves, scale, styled = [], [], set()
+    for (line_label, model), group in sel.groupby(["line", "model"], sort=False):
         g = group.assign(t=group["t"].astype(int)).groupby("t")[["value", "ci95"]].mean().sort_index()
-        color, ls = STYLE.get(model, (None, "-"))
-        (line,) = ax.plot(g.index, g["value"], ls, color=color, label=label)
+        # a model's first line in its house colour, its variants (GRU, MLP, another Δt) in the next free ones
+        color, ls = STYLE.get(model, (None, "-")) if model not in styled else (None, "-.")
+        styled.add(model)
+        (line,) = ax.plot(g.index, g["value"], ls, color=color, label=line_label)
         ax.fill_between(g.index, g["value"] - g["ci95"], g["value"] + g["ci95"], color=line.get_color(), alpha=0.25)
-        curves.append((label, g, line.get_color()))
+        curves.append((line_label, g, line.get_color()))
         scale += [*(g["value"] - g["ci95"]), *(g["value"] + g["ci95"])]
     notes = []
     if metric == "psnr" and cap_db is not None and scale:
@@ -91,10 +93,61 @@ def metric_vs_t(metrics: pd.DataFrame, dataset: str, metric: str, train_length: 
     ax.axvline(train_length, color="k", lw=0.8, ls="--", label=f"training length ({train_length} frames)")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("t (frame)")
-    ax.set_ylabel({"psnr": "PSNR (dB)", "ssim": "SSIM", "lpips": "LPIPS"}.get(metric, metric))
-    ax.legend(fontsize=8, loc="best")
+    ax.set_ylabel(METRIC_AXES.get(metric, metric))
+    if curves:
+        ax.legend(fontsize=7, loc="best")
+    else:
+        ax.text(0.5, 0.5, f"no {METRIC_AXES.get(metric, metric)} computed", ha="center", va="center",
+                transform=ax.transAxes, fontsize=8)
+    return notes
+
+
+def metric_vs_t(metrics: pd.DataFrame, dataset: str, metric: str, train_length: int,
+                cap_db: float | None = None) -> tuple[plt.Figure, list[str]]:
+    """Mean metric per predicted frame with 95% bands, one line per method (SRVP Fig. 3 layout); a labelled
+    line at the training length. For PSNR, ``cap_db`` (the PSNR of an exact prediction) keeps capped points
+    from setting the scale (:func:`figure_style.psnr_axes`). Returns the figure and the caption's notes."""
+    fig, ax = plt.subplots(figsize=(6.4, 4))
+    notes = _metric_lines(ax, metrics, dataset, metric, train_length, cap_db)
     fig.tight_layout()
     return fig, notes
+
+
+def metric_panels(metrics: pd.DataFrame, dataset: str, names: list[str], train_length: int,
+                  cap_db: float | None = None) -> tuple[plt.Figure, list[str]]:
+    """One :func:`metric_vs_t` panel per metric of ``names``, side by side (SRVP Figs. 5, 7, 8 and 12)."""
+    fig, axes = plt.subplots(1, len(names), figsize=(5.2 * len(names), 4), squeeze=False)
+    notes = [n for ax, name in zip(axes[0], names) for n in _metric_lines(ax, metrics, dataset, name, train_length,
+                                                                          cap_db)]
+    fig.tight_layout()
+    return fig, notes
+
+
+def prediction_rows(cond: np.ndarray, truth: np.ndarray, rows: list[tuple[str, np.ndarray]],
+                    max_predicted: int = 15) -> plt.Figure:
+    """SRVP Figs. 4 and 6: the conditioning frames and the ground truth, then one row per sample (a label and its
+    predicted frames), grey or colour. ``cond (Tc, H, W, C)``, ``truth`` and each row ``(T, H, W, C)`` uint8;
+    at most ``max_predicted`` predicted frames are shown, evenly spaced, each column headed by its frame t."""
+    tc, t = len(cond), len(truth)
+    shown = np.unique(np.linspace(0, t - 1, min(t, max_predicted)).round().astype(int))
+    blank = np.zeros_like(cond)
+    strips = [("conditioning | ground truth", np.concatenate([cond, truth[shown]])),
+              *((label, np.concatenate([blank, frames[shown]])) for label, frames in rows)]
+    n_cols = tc + len(shown)
+    h, w = cond.shape[1:3]
+    fig, axes = plt.subplots(len(strips), 1, figsize=(n_cols * 0.55 + 1.5, len(strips) * 0.72 + 0.6), squeeze=False)
+    for i, (ax, (label, frames)) in enumerate(zip(axes[:, 0], strips)):
+        ax.imshow(_strip(frames), cmap="gray", vmin=0, vmax=255)
+        ax.set_yticks([])
+        ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=7)
+        ax.axvline(tc * w - 0.5, color="tab:green", lw=1.5)  # end of the conditioning frames
+        if i == 0:
+            ax.set_xticks([(j + 0.5) * w for j in range(n_cols)])
+            ax.set_xticklabels([str(j + 1) for j in range(tc)] + [str(tc + int(k) + 1) for k in shown], fontsize=5)
+            ax.xaxis.tick_top()
+        else:
+            ax.set_xticks([])
+    return fig
 
 
 def sample_strip(samples: dict[str, dict[str, np.ndarray]], video: int, max_future: int = 20) -> plt.Figure:

@@ -25,7 +25,9 @@ def ran(inputs: Iterable[Record], kinds: tuple[str, ...] = ("experiment", "basel
 
 def metrics(inputs: Iterable[Record]) -> pd.DataFrame:
     """Every tidy metric file of the records, concatenated (an empty table with the tidy columns if none)."""
-    frames = [pd.read_csv(r["metrics"], dtype={"t": str, "seed": str}) for r in ran(inputs) if "metrics" in r]
+    frames = [pd.read_csv(r["metrics"], dtype={"t": str, "seed": str, "note": str}, keep_default_na=False,
+                          na_values={"value": ["", "nan", "NaN"], "ci95": ["", "nan", "NaN"]})
+              for r in ran(inputs) if "metrics" in r]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
 
 
@@ -48,6 +50,12 @@ def not_run_note(inputs: Iterable[Record], titles: Mapping[str, str] | None = No
 def not_run_reasons(inputs: Iterable[Record]) -> dict[tuple[Any, Any, Any], str]:
     """{(model, variant, dataset): why the budget did not run it} for the not_run records of ``inputs``."""
     return {(r["model"], r["variant"], r["dataset"]): r["reason"] for r in inputs if r["kind"] == "not_run"}
+
+
+def not_computed(frame: pd.DataFrame) -> dict[tuple[str, str, str], str]:
+    """{(label, evaluation, metric): why} for the metrics a tidy frame records as not computed."""
+    rows = frame[(frame["t"] == "mean") & frame["value"].isna() & (frame["note"] != "")]
+    return {(r["label"], r["evaluation"], r["metric"]): r["note"] for _, r in rows.iterrows()}
 
 
 def mean_value(frame: pd.DataFrame, metric: str) -> float | None:

@@ -16,7 +16,7 @@ import yaml
 
 from latentvideo.reporting.table_output import Missing
 
-METRIC_NAMES = {"psnr": "PSNR", "ssim": "SSIM", "lpips": "LPIPS", "elbo_per_video": "ELBO (nats/video)",
+METRIC_NAMES = {"psnr": "PSNR", "ssim": "SSIM", "lpips": "LPIPS", "fvd": "FVD", "elbo_per_video": "ELBO (nats/video)",
                 "log_likelihood_per_video": "log-likelihood (nats/video)", "kl_y_per_video": "KL y (nats/video)",
                 "kl_z_per_video": "KL z (nats/video)"}
 NOT_IN_PAPER = Missing("the paper reports no number for this cell")
@@ -31,53 +31,88 @@ def _not_run(not_run: NotRun, model: Any, variant: Any, dataset: str, budgets: l
 
 
 def format_cell(metric: str, mean: float, ci: float | None) -> str:
-    """``mean ± ci`` (PSNR and nats with 2 decimals, SSIM and LPIPS with 4); the mean alone where ``ci`` is None
-    (a paper number printed without an interval)."""
-    digits = 4 if metric in ("ssim", "lpips") else 2
+    """``mean ± ci`` (PSNR and nats with 2 decimals, SSIM and LPIPS with 4, FVD as the paper prints it, without
+    decimals, but with three significant digits below 10, e.g. from a model trained for a few steps); the mean
+    alone where ``ci`` is None (a paper number printed without an interval)."""
+    digits = {"ssim": 4, "lpips": 4}.get(metric, 2)
+    if metric == "fvd":
+        small = abs(mean) < 10
+        digits = max(0, 2 - int(np.floor(np.log10(abs(mean))))) if small and mean else 0
     return f"{mean:.{digits}f}" if ci is None else f"{mean:.{digits}f} ± {ci:.{digits}f}"
+
+
+def ours_cell(sel: pd.DataFrame, metric: str) -> str | Missing | None:
+    """Our cell from the ``t = mean`` rows of one method and metric: the mean over seeds of each seed's mean and
+    CI, ``Missing`` with the recorded reason where the metric could not be computed, None without rows."""
+    computed = sel[sel["value"].notna()]
+    if len(computed):
+        return format_cell(metric, computed["value"].mean(), computed["ci95"].mean())
+    if len(sel):
+        notes = [n for n in sel.get("note", pd.Series(dtype=str)) if isinstance(n, str) and n]
+        return Missing(notes[0] if notes else "not computed")
+    return None
+
+
+def _run_of(ref: Mapping[str, Any], dataset: str, evaluation: str) -> tuple[Any, Any, Any] | None:
+    """The (model, variant, evaluation variant) whose results fill a paper row's cells on ``dataset``: the row's,
+    overridden by its dataset entry (SVG is SVG-FP on KTH and SVG-LP elsewhere); None for a method latentvideo
+    does not reimplement."""
+    entry = ref.get(dataset, {})
+    model = entry.get("model", ref.get("model"))
+    if model is None:
+        return None
+    return model, entry.get("variant", ref.get("variant")), entry.get("evaluation", ref.get("evaluation", evaluation))
 
 
 def comparison_table(metrics: pd.DataFrame, paper_numbers: dict[str, Any], datasets: list[str],
                      metric_names: tuple[str, ...] = ("psnr", "ssim"), not_run: NotRun | None = None,
-                     titles: Mapping[str, str] | None = None) -> pd.DataFrame:
-    """One row per method (ours, the paper's rows, baselines); per dataset and metric an "ours" and a
-    "paper" column. Cells we could not compute are ``Missing`` with the reason (``not_run``: {(model, variant,
-    dataset): reason}, see :func:`latentvideo.reporting.inputs.not_run_reasons`); a paper row without ``model``
-    is a method this project does not reimplement. ``titles``: readable dataset names for the columns. With several seeds, a cell shows the mean over seeds
-    of each seed's mean and of its CI half-width (each CI is over test videos)."""
+                     titles: Mapping[str, str] | None = None, evaluation: str = "standard") -> pd.DataFrame:
+    """One row per method (the paper's rows, then ours that no paper row shows, baselines among them); per dataset
+    and metric an "ours" and a "paper" column.
+
+    A paper row's cells on a dataset are filled from the results of its (model, variant, evaluation variant)
+    (:func:`_run_of`; ``evaluation`` is the default variant, e.g. ``fvd`` for an FVD table); a row without a model
+    is a method this project does not reimplement. Cells we could not compute are ``Missing`` with the reason
+    (``not_run``: {(model, variant, dataset): reason}, see :func:`latentvideo.reporting.inputs.not_run_reasons`;
+    a metric recorded as not computed: its note). ``titles``: readable dataset names for the columns. With
+    several seeds, a cell shows the mean over seeds of each seed's mean and of its CI half-width (each CI is over
+    test videos)."""
     means = metrics[metrics["t"] == "mean"]
+    if "note" not in means:
+        means = means.assign(note="")
     rows: list[dict[str, Any]] = []
     budgets = sorted(means["budget"].unique())
     not_run, titles = not_run or {}, titles or {}
     seen = set()
     for ref in paper_numbers["rows"]:
         row = {"method": ref["label"]}
-        if "model" in ref:
-            seen.add((ref["model"], ref["variant"]))
         for ds in datasets:
+            run = _run_of(ref, ds, evaluation)
+            if run is not None:
+                seen.add((*run, ds))
             for m in metric_names:
-                if "model" not in ref:
+                if run is None:
                     ours = PAPER_ONLY
                 else:
-                    sel = means[(means["model"] == ref["model"]) & (means["variant"] == ref["variant"])
+                    model, variant, ev = run
+                    sel = means[(means["model"] == model) & (means["variant"] == variant) & (means["evaluation"] == ev)
                                 & (means["dataset"] == ds) & (means["metric"] == m)]
-                    ours = (format_cell(m, sel["value"].mean(), sel["ci95"].mean()) if len(sel)
-                            else _not_run(not_run, ref["model"], ref["variant"], ds, budgets))
+                    ours = ours_cell(sel, m) or _not_run(not_run, model, variant, ds, budgets)
                 row[(titles.get(ds, ds), METRIC_NAMES[m], "ours")] = ours
                 paper = ref.get(ds, {}).get(m)
                 row[(titles.get(ds, ds), METRIC_NAMES[m], "paper")] = format_cell(m, *paper) if paper else NOT_IN_PAPER
         rows.append(row)
-    extra = means.loc[np.array([(m, v) not in seen for m, v in zip(means["model"], means["variant"])], dtype=bool)]
+    keys = zip(means["model"], means["variant"], means["evaluation"], means["dataset"])
+    extra = means.loc[np.array([k not in seen for k in keys], dtype=bool)]
     for (label, model, variant), group in extra.groupby(["label", "model", "variant"], sort=False):
         row = {"method": label}
         for ds in datasets:
             for m in metric_names:
                 sel = group[(group["dataset"] == ds) & (group["metric"] == m)]
-                row[(titles.get(ds, ds), METRIC_NAMES[m], "ours")] = (
-                    format_cell(m, sel["value"].mean(), sel["ci95"].mean()) if len(sel)
-                    else Missing("not evaluated on this dataset at this budget" + (
+                row[(titles.get(ds, ds), METRIC_NAMES[m], "ours")] = ours_cell(sel, m) or Missing(
+                    "not evaluated on this dataset at this budget" + (
                         " (a baseline is evaluated where a model of the budget is)"
-                        if (group["paper"] == "reference").all() else "")))
+                        if (group["paper"] == "reference").all() else ""))
                 row[(titles.get(ds, ds), METRIC_NAMES[m], "paper")] = NOT_IN_PAPER
         rows.append(row)
     table = pd.DataFrame(rows).set_index("method")
@@ -98,9 +133,8 @@ def variant_table(metrics: pd.DataFrame, variants: dict[str, str], not_run: dict
         for label in labels:
             for m in metric_names:
                 sel = means[(means["label"] == label) & (means["evaluation"] == variant) & (means["metric"] == m)]
-                row[(label, METRIC_NAMES[m])] = (
-                    format_cell(m, sel["value"].mean(), sel["ci95"].mean()) if len(sel)
-                    else Missing(not_run.get(label, f"{label} was not evaluated with this setting")))
+                row[(label, METRIC_NAMES[m])] = ours_cell(sel, m) or Missing(
+                    not_run.get(label, f"{label} was not evaluated with this setting"))
         rows.append(row)
     table = pd.DataFrame(rows).set_index("test-time setting")
     table.columns = pd.MultiIndex.from_tuples(table.columns, names=["trained model", "metric"])
@@ -110,7 +144,9 @@ def variant_table(metrics: pd.DataFrame, variants: dict[str, str], not_run: dict
 def budget_note(metrics: pd.DataFrame, titles: Mapping[str, str] | None = None) -> str:
     """The budget(s) behind our numbers, one clause per experiment family (datasets by ``titles``)."""
     titles = titles or {}
-    means = metrics[(metrics["t"] == "mean") & (metrics["paper"] != "reference")].drop_duplicates(["experiment", "seed"])
+    means = metrics[(metrics["t"] == "mean") & (metrics["paper"] != "reference")]
+    fvd_only = set(means["metric"]) == {"fvd"}
+    means = means.drop_duplicates(["experiment", "seed"])
     if means.empty:
         return "Ours: reference baselines only (no trained model in these metric files)."
     parts = []
@@ -118,8 +154,10 @@ def budget_note(metrics: pd.DataFrame, titles: Mapping[str, str] | None = None) 
         parts.append(f"{r['label']} on {titles.get(r['dataset'], r['dataset'])}: {r['train_steps']} steps x batch "
                      f"{r['batch_size']}, seed {r['seed']}")
     first = means.iloc[0]
-    return (f"Ours: budget '{first['budget']}', best of {first['samples']} samples on {first['test_videos']} test "
-            f"videos (digits: {first['digit_source']}); " + "; ".join(parts) + ".")
+    protocol = "one random sample per test video and set (FVD)" if fvd_only else f"best of {first['samples']} samples"
+    videos = ", ".join(str(n) for n in dict.fromkeys(means["test_videos"]))
+    return (f"Ours: budget '{first['budget']}', {protocol} on {videos} test videos (data: "
+            f"{', '.join(dict.fromkeys(means['digit_source']))}); " + "; ".join(parts) + ".")
 
 
 def short_budget(metrics: pd.DataFrame, dataset: str) -> str:
@@ -132,7 +170,7 @@ def short_budget(metrics: pd.DataFrame, dataset: str) -> str:
                         for _, r in sel.iterrows())
     first = sel.iloc[0]
     return (f"Ours, budget '{first['budget']}': {trained}; best of {first['samples']} samples, "
-            f"{first['test_videos']} test videos, {first['digit_source']} digits")
+            f"{first['test_videos']} test videos, data {first['digit_source']}")
 
 
 def load_paper_numbers(path: str | Path) -> dict[str, Any]:

@@ -62,6 +62,19 @@ def test_real_video_experiments_carry_the_official_command_lines(repo):
     assert cfg["budgets"]["paper"]["evaluation"]["fvd_sets"] == 5
 
 
+@pytest.mark.parametrize("experiment,expected", [
+    ("srvp-kth", 23_877_854), ("srvp_dt1-kth", 23_877_854), ("srvp_dcgan-kth", 13_735_134),
+    ("srvp-human36m", 23_880_158), ("srvp-bair", 23_847_390), ("svg_fp-kth", 22_206_385),
+    ("svg_fp_dcgan-kth", 12_060_337), ("svg_lp-bair", 22_831_747), ("svg_lp-human36m", 22_831_747)])
+def test_the_paper_budget_builds_the_official_models(repo, experiment, expected):
+    """The experiments as configured have the official models' parameter counts (tests/test_vgg_coders.py)."""
+    from latentvideo.models import build_model
+
+    settings = config.experiment_settings(config.load(repo / "config" / "config.yaml", "paper"), experiment)
+    model = build_model(settings["model"], settings["hyperparameters"])
+    assert sum(p.numel() for p in model.parameters()) == expected
+
+
 @pytest.fixture(scope="module")
 def kth_data(tmp_path_factory, base_config):
     """The KTH fixture (zips of AVIs) acquired and preprocessed: train (3 videos), val (1), test (4 windows)."""

@@ -582,11 +582,20 @@ def job_resources(cfg: Mapping[str, Any], rule: str) -> dict[str, Any]:
     """
     table = budget_of(cfg)["resources"]
     resources: dict[str, Any] = {**table["default"], **table.get(rule, {})}
+    resources.pop("threads", None)  # not a resource: the rule's `threads` (:func:`job_threads`)
     if resources.get("gpu", 0) > 0:
         resources["cpus_per_gpu"] = _threads_of_the_job
     else:
         resources.pop("gpu", None)
     return resources
+
+
+def job_threads(cfg: Mapping[str, Any], rule: str, default: int = 8) -> int:
+    """Threads of one rule's jobs under the active budget (``budgets.<b>.resources.<rule>.threads``, else
+    ``default``), capped by Snakemake at ``--cores``: e.g. the smoke budget's tiny evaluations run one thread
+    each, two at a time on two cores, where the papers' budgets give a job every core."""
+    table = budget_of(cfg)["resources"]
+    return int({**table["default"], **table.get(rule, {})}.get("threads", default))
 
 
 def budget_summary(settings: Mapping[str, Any]) -> str:

@@ -95,7 +95,8 @@ rule preprocess_raw:
         "results/logs/preprocess/{raw}.log",
     conda:
         "../envs/latentvideo.yaml"
-    threads: 8  # capped at --cores; decoding / resizing scale with processes
+    # the budget's threads (default 8), capped at --cores; decoding / resizing scale with processes
+    threads: lvconfig.job_threads(config, "preprocess_raw")
     resources:
         **lvconfig.job_resources(config, "preprocess_raw"),
     params:

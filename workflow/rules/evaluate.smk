@@ -20,7 +20,8 @@ rule evaluate:
         "results/logs/evaluate/{experiment}-{evaluation}-seed{seed}.log",
     conda:
         "../envs/latentvideo.yaml"
-    threads: 8  # capped at --cores; on a cluster, the CPUs asked (per GPU where the budget gives one)
+    # the budget's threads (default 8), capped at --cores; on a cluster, the CPUs asked (per GPU where it gives one)
+    threads: lvconfig.job_threads(config, "evaluate")
     resources:
         **lvconfig.job_resources(config, "evaluate"),
     params:

@@ -15,7 +15,8 @@ rule train:
         "results/logs/train/{experiment}-seed{seed}.log",
     conda:
         "../envs/latentvideo.yaml"
-    threads: 8  # capped at --cores; on a cluster, the CPUs asked (per GPU where the budget gives one)
+    # the budget's threads (default 8), capped at --cores; on a cluster, the CPUs asked (per GPU where it gives one)
+    threads: lvconfig.job_threads(config, "train")
     resources:
         **lvconfig.job_resources(config, "train"),
     params:

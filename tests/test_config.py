@@ -194,6 +194,10 @@ def test_an_experiment_on_raw_data_not_enabled_is_declared_but_not_run_and_figur
     (lambda c: c["experiments"]["srvp-kth"].update(model_selection={"metric": "psnr", "length": 10}),
      "experiments.srvp-kth.model_selection.length: 10 frames leave none to predict after the 10 conditioning"),
     (lambda c: c["experiments"]["svg_fp-kth"]["optimizer"].update(lr=-1), "'experiments.svg_fp-kth.optimizer.lr'"),
+    (lambda c: c["experiments"]["srvp-kth"]["hyperparameters"].update(channels=3),
+     "experiments.srvp-kth: the model has 3 channel(s), dataset kth has 1"),
+    (lambda c: c["budgets"]["smoke"].update(evaluations=["standard", "dt_7"]),
+     "budgets.smoke.evaluations: 'dt_7' is not under evaluation_variants"),
     (lambda c: c["budgets"]["default"]["hyperparameters"]["svg_lp"].pop("frame_size"),
      "budgets.default (svg_lp-smmnist_deterministic, evaluation standard): the model takes 64-pixel frames, dataset "
      "smmnist_deterministic has 32 at this budget"),

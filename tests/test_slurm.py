@@ -155,6 +155,7 @@ def test_requeued_training_job_resumes_from_its_checkpoint_and_ends_identical(cl
     cfg_path = checkout / "config" / "config.yaml"
     cfg = yaml.safe_load(cfg_path.read_text())
     cfg["budgets"]["smoke"]["training"][experiment] = {"steps": steps, "checkpoint_every": 5, "lr_decay_steps": 10}
+    cfg["budgets"]["smoke"]["resources"]["train"]["threads"] = 2  # a real training: both cores
     cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
     run_dir = checkout / "results" / "runs" / experiment / "seed0"
     target = str((run_dir / "model.pt").relative_to(checkout))

@@ -303,6 +303,8 @@ def _budget_problems(cfg: Mapping[str, Any], bname: str, budget: Mapping[str, An
         problems += [f"budgets.{bname}.figures: {f!r} is not under figures" for f in budget["figures"]
                      if f not in cfg["figures"]]
     read = {e for f in selection.budget_figures(cfg, bname) for e in selection.declared_experiments(cfg, f)}
+    problems += [f"budgets.{bname}.evaluations: {v!r} is not under evaluation_variants"
+                 for v in budget.get("evaluations", []) if v not in cfg["evaluation_variants"]]
     for exp in budget.get("experiments", []):
         if exp not in cfg["experiments"]:
             problems.append(f"budgets.{bname}.experiments: {exp!r} is not under experiments")
@@ -424,10 +426,10 @@ def _check_references(cfg: Mapping[str, Any], schema: Mapping[str, Any]) -> None
             merged = {**cfg["models"][exp["model"]]["hyperparameters"], **exp["hyperparameters"]}
             problems += _hyperparameter_problems(f"experiments.{name}.hyperparameters", registered[exp["model"]],
                                                  merged)
+        if exp["dataset"] in cfg["datasets"] and "model_selection" in exp:
+            problems += _model_selection_problems(cfg, name, exp)
         if exp["dataset"] not in cfg["datasets"]:
             problems.append(f"experiments.{name}.dataset: {exp['dataset']!r} is not under datasets")
-        elif "model_selection" in exp:
-            problems += _model_selection_problems(cfg, name, exp)
         elif exp["model"] in cfg["models"]:
             hyper = {**cfg["models"][exp["model"]]["hyperparameters"], **exp.get("hyperparameters", {})}
             want = channels(cfg, exp["dataset"])
@@ -580,8 +582,7 @@ def job_resources(cfg: Mapping[str, Any], rule: str) -> dict[str, Any]:
     ``budgets.<budget>.resources.<rule>`` overrides ``...resources.default`` key by key. A budget sized for
     CPUs (the default) asks for no GPU, so a local run's job headers and a cluster's requests say what is used.
     """
-    table = budget_of(cfg)["resources"]
-    resources: dict[str, Any] = {**table["default"], **table.get(rule, {})}
+    resources = _rule_resources(cfg, rule)
     resources.pop("threads", None)  # not a resource: the rule's `threads` (:func:`job_threads`)
     if resources.get("gpu", 0) > 0:
         resources["cpus_per_gpu"] = _threads_of_the_job
@@ -594,8 +595,13 @@ def job_threads(cfg: Mapping[str, Any], rule: str, default: int = 8) -> int:
     """Threads of one rule's jobs under the active budget (``budgets.<b>.resources.<rule>.threads``, else
     ``default``), capped by Snakemake at ``--cores``: e.g. the smoke budget's tiny evaluations run one thread
     each, two at a time on two cores, where the papers' budgets give a job every core."""
+    return int(_rule_resources(cfg, rule).get("threads", default))
+
+
+def _rule_resources(cfg: Mapping[str, Any], rule: str) -> dict[str, Any]:
+    """``budgets.<budget>.resources.default`` overridden key by key by its entry for ``rule``."""
     table = budget_of(cfg)["resources"]
-    return int({**table["default"], **table.get(rule, {})}.get("threads", default))
+    return {**table["default"], **table.get(rule, {})}
 
 
 def budget_summary(settings: Mapping[str, Any]) -> str:

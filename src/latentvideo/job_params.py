@@ -101,7 +101,8 @@ def _render(cfg: Mapping[str, Any], w: Mapping[str, str]) -> list[str]:
     experiments = sorted({r["experiment"] for r in instance.inputs if r["kind"] != "baseline" and r["experiment"]})
     return ["kernel", f"figures.{instance.name}", f"budgets.{cfg['budget']}.description",
             *(["dataset_titles"] if "dataset_titles" in cfg else []),
-            *_budget_key(cfg, "experiments"), *[f"experiments.{e}.label" for e in experiments],
+            *_budget_key(cfg, "experiments"), *_budget_key(cfg, "evaluations"),
+            *[f"experiments.{e}.label" for e in experiments],
             *[key for d in sorted(instance.datasets) for key in _dataset_keys(cfg, d)],
             *[f"evaluation_variants.{v}" for v in selection.figure_evaluations(cfg, instance.name)]]
 

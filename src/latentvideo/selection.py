@@ -4,7 +4,8 @@ A budget names the figures it renders (``budgets.<b>.figures``: ``all`` or a lis
 selects experiments by their fields (``figures.<f>.experiments``) with its evaluation variants
 (``evaluations``, default ``standard``), and may add further selections with their own variants (``also``:
 e.g. SRVP's residual model at test-time Δt = 1/4 beside every model at the standard protocol); the budget may
-narrow the experiments (``budgets.<b>.experiments``). An experiment whose dataset is preprocessed from a raw
+narrow the experiments (``budgets.<b>.experiments``) and the evaluation variants (``budgets.<b>.evaluations``).
+An experiment whose dataset is preprocessed from a raw
 dataset that is not enabled (``raw_data.<raw>.enabled``) is declared but not run, and the figures say why. So
 an experiment is declared once, and a budget trains exactly what its figures need. Pure functions of the
 configuration mapping.
@@ -103,14 +104,27 @@ def figure_evaluations(cfg: Mapping[str, Any], figure: str) -> list[str]:
     return list(dict.fromkeys(v for _, evaluations in figure_selections(cfg, figure) for v in evaluations))
 
 
+def budget_skips_evaluation(cfg: Mapping[str, Any], evaluation: str, budget: str | None = None) -> bool:
+    """Whether the budget's ``evaluations`` list leaves the evaluation variant ``evaluation`` out (the smoke
+    budget runs one Δt of each sweep: the others take the same code path)."""
+    chosen = _budget(cfg, budget).get("evaluations")
+    return chosen is not None and evaluation not in chosen
+
+
+def budgets_evaluating(cfg: Mapping[str, Any], evaluation: str) -> list[str]:
+    """The budgets that run the evaluation variant ``evaluation`` where their figures read it."""
+    return [b for b in cfg["budgets"] if not budget_skips_evaluation(cfg, evaluation, b)]
+
+
 def evaluation_jobs(cfg: Mapping[str, Any], budget: str | None = None, enabled_only: bool = True
                     ) -> list[tuple[str, str]]:
-    """(experiment, evaluation variant) pairs the budget's figures read, in a stable order (``enabled_only``:
-    as :func:`budget_experiments`)."""
+    """(experiment, evaluation variant) pairs the budget's figures read and its ``evaluations`` keep, in a stable
+    order (``enabled_only``: as :func:`budget_experiments`)."""
     run = set(budget_experiments(cfg, budget, enabled_only))
     pairs = set()
     for figure in budget_figures(cfg, budget):
-        pairs.update(p for p in figure_pairs(cfg, figure) if p[0] in run)
+        pairs.update(p for p in figure_pairs(cfg, figure)
+                     if p[0] in run and not budget_skips_evaluation(cfg, p[1], budget))
     order = {e: i for i, e in enumerate(cfg["experiments"])}
     variants = {v: i for i, v in enumerate(cfg["evaluation_variants"])}
     return sorted(pairs, key=lambda p: (order[p[0]], variants.get(p[1], len(variants))))

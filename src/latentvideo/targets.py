@@ -138,6 +138,12 @@ def _instance(cfg: Mapping[str, Any], name: str, dataset: str | None) -> FigureI
         record = _experiment_record(cfg, experiment, evaluation)
         if experiment not in run:
             inputs.append({**record, "kind": "not_run", "seed": None, "reason": _not_run_reason(cfg, name, experiment)})
+        elif selection.budget_skips_evaluation(cfg, evaluation):
+            elsewhere = [b for b in selection.budgets_evaluating(cfg, evaluation)
+                         if b in selection.budgets_running(cfg, name, experiment)]
+            inputs.append({**record, "kind": "not_run", "seed": None,
+                           "reason": f"{evaluation} not evaluated at budget {cfg['budget']} (budgets.{cfg['budget']}"
+                                     f".evaluations)" + (f"; run at {' or '.join(elsewhere)}" if elsewhere else "")})
         else:
             seeds = selection.experiment_seeds(cfg, experiment)
             for seed in seeds[:1] if decl.get("seeds", "all") == "first" else seeds:

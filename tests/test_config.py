@@ -11,6 +11,18 @@ from latentvideo import config, job_params, selection
 from latentvideo.training.trainer import optimiser_settings
 
 
+def test_the_config_parses_the_same_with_libyaml_as_dvc_reads_it(repo):
+    """DVC reads config/config.yaml for every stage's params with ruamel's libyaml loader (installed with the
+    package, else each `dvc status` parses it in pure Python per stage): libyaml refuses some plain scalars
+    PyYAML accepts (a URL in a flow list), so the file must parse, identically, with it."""
+    from ruamel.yaml import YAML
+
+    text = (repo / "config" / "config.yaml").read_text()
+    loader = YAML(typ="safe")
+    assert loader.Parser.__module__ == "ruamel.yaml.clib._ruamel_yaml"  # the C parser DVC then uses
+    assert loader.load(text) == config.read_yaml(repo / "config" / "config.yaml")
+
+
 def test_embedded_config_is_valid_for_every_budget(repo):
     for budget in ("smoke", "default", "paper"):
         cfg = config.load(repo / "config" / "config.yaml", budget)

@@ -234,11 +234,15 @@ def _train_locked(settings: dict[str, Any], seed: int, data_dir: str | Path, out
         write_json(failure_path, {"message": message, "step": step, "identity": identity})
         return NonFiniteLossError(message)
 
-    def save_state(step: int) -> None:
+    def write(path: Path, step: int, rolling: bool = False) -> None:
+        """The checkpoint of ``step`` at ``path`` (``rolling``: keeping the one it replaces as previous.pt)."""
         try:
-            checkpoint.save_rolling(ckpt_path, **payload(step))
+            (checkpoint.save_rolling if rolling else checkpoint.save)(path, **payload(step))
         except checkpoint.NonFiniteStateError as err:
             raise fail("the parameters became non-finite", step, str(err)) from None
+
+    def save_state(step: int) -> None:
+        write(ckpt_path, step, rolling=True)
         good.update(path=ckpt_path, step=step)
 
     def select(step: int) -> dict[str, float]:
@@ -246,10 +250,7 @@ def _train_locked(settings: dict[str, Any], seed: int, data_dir: str | Path, out
         score = validation_psnr(model, windows, settings["dataset"]["cond_frames"], t_cfg["select_samples"], dev)
         if improves(score, chosen["best"]):
             chosen["best"] = Selected(step, score)
-            try:
-                checkpoint.save(ckpt_dir / BEST, **payload(step))
-            except checkpoint.NonFiniteStateError as err:
-                raise fail("the parameters became non-finite", step, str(err)) from None
+            write(ckpt_dir / BEST, step)
         return {f"val_select_{selection['metric']}": score}
 
     bar = Progress(f"train {settings['experiment']} seed {seed}", t_cfg["steps"], initial=start, mode=progress,
@@ -295,16 +296,10 @@ def _train_locked(settings: dict[str, Any], seed: int, data_dir: str | Path, out
             raise RuntimeError(f"{ckpt_dir / BEST} is missing: the selected checkpoint was removed; delete "
                                f"{ckpt_dir} to train {settings['experiment']} seed {seed} afresh")
         checkpoint.load(ckpt_dir / BEST)  # verified before it is published
-        try:
-            checkpoint.save_rolling(ckpt_path, **payload(t_cfg["steps"]))
-        except checkpoint.NonFiniteStateError as err:
-            raise fail("the parameters became non-finite", t_cfg["steps"], str(err)) from None
+        write(ckpt_path, t_cfg["steps"], rolling=True)
         checkpoint.publish(final, ckpt_dir / BEST)
     else:
-        try:
-            checkpoint.save(final, **payload(t_cfg["steps"]))
-        except checkpoint.NonFiniteStateError as err:
-            raise fail("the parameters became non-finite", t_cfg["steps"], str(err)) from None
+        write(final, t_cfg["steps"])
         checkpoint.link_rolling(ckpt_path, final)  # the finished state is also the resume point of a rerun
     log_text = work_log.read_text()
     write_text(log_path, log_text)

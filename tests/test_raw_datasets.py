@@ -20,7 +20,7 @@ from latentvideo.data.shards import StoredSplit
 def entry_for(base_config, name, raw, **protocol):
     entry = copy.deepcopy(base_config["raw_data"][name])
     entry["dir"] = str(raw)
-    if entry["acquisition"]["kind"] == "download":
+    if entry["acquisition"]["kind"] in ("download", "generated"):
         entry["acquisition"] = {"kind": "manual"}
     entry["protocol"].update(protocol)
     return entry

@@ -55,7 +55,8 @@ class RawDataset:
     ``channels`` of the stored frames; ``clips(protocol)``: how training clips are drawn from the ``train``
     split, as the official loader does; ``video_length(protocol)``: the length of every stored video when
     the protocol fixes one (None: ragged); ``test_split``: the split evaluation reads. ``val`` is the
-    validation split where preprocessing writes one.
+    validation split where preprocessing writes one. ``generate(raw_dir, generator)``: where the dataset can be
+    made offline (acquisition kind ``generated``), writes its raw files from ``acquisition.generator``.
     """
 
     name: str
@@ -67,6 +68,7 @@ class RawDataset:
     clips: Callable[[Mapping[str, Any]], ClipSampling] = every_frame
     video_length: Callable[[Mapping[str, Any]], int | None] = ragged
     test_split: str = "test"
+    generate: Callable[[Path, Mapping[str, Any]], None] | None = None
 
 
 def registered() -> dict[str, RawDataset]:
@@ -98,7 +100,8 @@ def check_placed(spec: RawDataset, raw_dir: Path, config_key: str) -> None:
 
 
 def acquire(name: str, entry: Mapping[str, Any], out: str | Path, allow_unpinned: bool = False) -> dict[str, Any]:
-    """Download (with resume and sha256) or check the manual placement of dataset ``name``; write the inventory.
+    """Download (with resume and sha256), generate, or check the manual placement of dataset ``name``; write the
+    inventory.
 
     ``entry`` is ``raw_data.<name>`` of the configuration. A file without a pinned sha256 is refused unless
     ``allow_unpinned`` (or ``acquisition.allow_unpinned: true`` in the entry) says to accept the first download;
@@ -125,6 +128,11 @@ def acquire(name: str, entry: Mapping[str, Any], out: str | Path, allow_unpinned
             _download_one(fname, source["urls"], raw_dir / fname, source.get("sha256"), f"{key}.acquisition.files")
     elif kind == "substitute":
         _copy_substitute(entry["acquisition"]["substitute"], raw_dir)
+    elif kind == "generated":
+        if spec.generate is None:
+            raise RawDataMissingError(f"{key}.acquisition.kind: generated, but {name} has no generator; "
+                                      f"use download or manual")
+        spec.generate(raw_dir, entry["acquisition"]["generator"])
     check_placed(spec, raw_dir, key)
     check_raw_folder(raw_dir, SizeLimits.from_config(entry.get("limits")))
     inv = _inventory(name, raw_dir, kind, pinned)

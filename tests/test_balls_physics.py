@@ -213,3 +213,16 @@ def test_generation_is_kept_redone_on_change_and_never_overwrites_foreign_files(
     with pytest.raises(raw_datasets.RawDataMissingError, match="not made by the generator"):
         raw_datasets.acquire("bouncing_balls", generated_entry(base_config, foreign), tmp_path / "inv2.json")
     assert (foreign / "balls4mass64.h5").read_bytes() == b"R-NEM's own file"
+
+
+def test_a_generated_acquisition_without_its_generator_is_a_config_error(tmp_path, base_config):
+    import yaml
+
+    from latentvideo import config
+
+    cfg = copy.deepcopy(base_config)
+    del cfg["raw_data"]["bouncing_balls"]["acquisition"]["generator"]
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    with pytest.raises(config.ConfigError, match=r"raw_data\.bouncing_balls\.acquisition.*'generator' is a required"):
+        config.load(path, "default")

@@ -49,7 +49,7 @@ def main() -> None:
     from src.networks.refine_net import RefineNetLSTM
     from src.networks.sbd import SBD
 
-    from latentvideo.models.lstm2d import LSTM2dCell, LSTMState
+    from latentvideo.models.lstm2d import LSTM2dCell, CellState
     from latentvideo.models.refinement import RefinementNetwork
     from latentvideo.models.spatial_broadcast import SpatialBroadcastDecoder
 
@@ -70,7 +70,7 @@ def main() -> None:
     copy_by_position(theirs, ours)
     x, states = torch.randn(BATCH, 384), [torch.randn(BATCH, 128) for _ in range(4)]
     h_theirs, c_theirs = theirs(x, states[0], states[1], states[2], states[3])
-    mine = ours(x, LSTMState(states[0], states[2]), LSTMState(states[1], states[3]))
+    mine = ours(x, CellState(states[0], states[2]), CellState(states[1], states[3]))
     difference = max((h_theirs - mine.h).abs().max().item(), (c_theirs - mine.c).abs().max().item())
     results.append(report("2D-LSTM cell", theirs, ours, difference))
 
@@ -80,7 +80,7 @@ def main() -> None:
     images, vectors = torch.randn(BATCH, IMAGE_CHANNELS, SIZE, SIZE), torch.randn(BATCH, 4 * Z)
     # the official forward(x, h_1, c_1, h_2, c_2) passes (h_1, h_2, c_1, c_2) on: temporal first
     delta, h_new, c_new = theirs({"img": images, "vec": vectors}, states[0], states[2], states[1], states[3])
-    mine = ours(images, vectors, LSTMState(states[0], states[2]), LSTMState(states[1], states[3]))
+    mine = ours(images, vectors, CellState(states[0], states[2]), CellState(states[1], states[3]))
     difference = max((delta - mine.delta).abs().max().item(), (h_new - mine.state.h).abs().max().item(),
                      (c_new - mine.state.c).abs().max().item())
     results.append(report("refinement network", theirs, ours, difference))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from latentvideo.models.lstm2d import LSTM2dCell, LSTMState
+from latentvideo.models.lstm2d import LSTM2dCell, CellState
 from latentvideo.models.refinement import RefinementNetwork
 from latentvideo.models.spatial_broadcast import SpatialBroadcastDecoder
 
@@ -28,8 +28,8 @@ def test_lstm2d_cell_equations():
     torch.manual_seed(0)
     cell = LSTM2dCell(6, 4)
     x = torch.randn(3, 6)
-    temporal = LSTMState(torch.randn(3, 4), torch.randn(3, 4))
-    refinement = LSTMState(torch.randn(3, 4), torch.randn(3, 4))
+    temporal = CellState(torch.randn(3, 4), torch.randn(3, 4))
+    refinement = CellState(torch.randn(3, 4), torch.randn(3, 4))
     out = cell(x, temporal, refinement)
     pre = cell.from_input(x) + cell.from_temporal(temporal.h) + cell.from_refinement(refinement.h)
     i, f, o, lam, g = (pre[:, 4 * k : 4 * (k + 1)] for k in range(5))

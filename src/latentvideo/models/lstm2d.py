@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 
-class LSTMState(NamedTuple):
+class CellState(NamedTuple):
     """``h``, ``c``: (B, hidden) each."""
 
     h: torch.Tensor
@@ -31,14 +31,14 @@ class LSTM2dCell(nn.Module):
         self.from_temporal = nn.Linear(hidden, 5 * hidden)
         self.from_refinement = nn.Linear(hidden, 5 * hidden)
 
-    def initial_state(self, batch: int, device: torch.device, dtype: torch.dtype = torch.float32) -> LSTMState:
+    def initial_state(self, batch: int, device: torch.device, dtype: torch.dtype = torch.float32) -> CellState:
         zeros = torch.zeros(batch, self.hidden, device=device, dtype=dtype)
-        return LSTMState(zeros, zeros)
+        return CellState(zeros, zeros)
 
-    def forward(self, x: torch.Tensor, temporal: LSTMState, refinement: LSTMState) -> LSTMState:
+    def forward(self, x: torch.Tensor, temporal: CellState, refinement: CellState) -> CellState:
         """x: (B, n_in); the two predecessors' states."""
         pre = self.from_input(x) + self.from_temporal(temporal.h) + self.from_refinement(refinement.h)
         i, f, o, lam, candidate = pre.chunk(5, dim=1)
         i, f, o, lam = torch.sigmoid(i), torch.sigmoid(f), torch.sigmoid(o), torch.sigmoid(lam)
         c = f * (lam * temporal.c + (1 - lam) * refinement.c) + i * torch.tanh(candidate)
-        return LSTMState(torch.tanh(c) * o, c)
+        return CellState(torch.tanh(c) * o, c)

@@ -14,7 +14,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from latentvideo.models.lstm2d import LSTM2dCell, LSTMState
+from latentvideo.models.lstm2d import LSTM2dCell, CellState
 
 HIDDEN = 128
 
@@ -23,7 +23,7 @@ class Refinement(NamedTuple):
     """``delta: (B, 2 z_dim)``, the update of the posterior parameters; ``state``: the cell's new state."""
 
     delta: torch.Tensor
-    state: LSTMState
+    state: CellState
 
 
 class RefinementNetwork(nn.Module):
@@ -41,8 +41,8 @@ class RefinementNetwork(nn.Module):
         self.cell = LSTM2dCell(vector_size + hidden, hidden)
         self.out = nn.Linear(hidden, 2 * z_dim)
 
-    def forward(self, images: torch.Tensor, vectors: torch.Tensor, temporal: LSTMState,
-                refinement: LSTMState) -> Refinement:
+    def forward(self, images: torch.Tensor, vectors: torch.Tensor, temporal: CellState,
+                refinement: CellState) -> Refinement:
         """images: (B, image_channels, H, W); vectors: (B, vector_size); the 2D-LSTM's two predecessors."""
         codes = self.codes(self.conv(images).flatten(1))
         state = self.cell(torch.cat((vectors, codes), dim=1), temporal, refinement)

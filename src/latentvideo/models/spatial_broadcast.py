@@ -40,15 +40,15 @@ class SpatialBroadcastDecoder(nn.Module):
             layers += [nn.Conv2d(width, width, 3, padding=1), nn.ELU()]
         layers.append(nn.Conv2d(width, channels + 1, 3, padding=1))
         self.conv = nn.Sequential(*layers)
-        self.condition = (nn.Sequential(nn.Linear(z_dim + condition, z_dim), nn.ELU(), nn.Linear(z_dim, z_dim),
-                                        nn.ELU()) if condition else None)
+        self.conditioning = (nn.Sequential(nn.Linear(z_dim + condition, z_dim), nn.ELU(),
+                                           nn.Linear(z_dim, z_dim), nn.ELU()) if condition else None)
 
     def forward(self, z: torch.Tensor, condition: torch.Tensor | None = None) -> DecodedSlot:
         """z: (B, z_dim); condition: (B, condition) where the decoder is conditional, else None."""
-        if self.condition is not None:
+        if self.conditioning is not None:
             if condition is None:
                 raise ValueError("this decoder is conditional: pass the conditioning vector")
-            z = self.condition(torch.cat((z, condition), dim=1))
+            z = self.conditioning(torch.cat((z, condition), dim=1))
         batch = z.shape[0]
         _, _, height, width = self.coordinates.shape
         tiled = z[:, :, None, None].expand(-1, -1, height, width)

@@ -37,9 +37,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from latentvideo.models.lstm2d import CellState
 from latentvideo.models.iterative_inference import (Decomposition, Inference, Prior, SlotConfig, SlotInference,
                                                     SlotLoss, sample)
+from latentvideo.models.lstm2d import CellState
 from latentvideo.models.spec import ModelSpec
 
 SCHEDULES = ("triangular", "full")

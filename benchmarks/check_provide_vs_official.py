@@ -24,6 +24,7 @@ import sys
 import types
 
 import torch
+from check_provide_blocks_vs_official import copy_by_position  # the folder of this script is on sys.path
 
 torch.set_default_dtype(torch.float64)
 BATCH, FRAMES, SLOTS, REFINEMENTS, Z = 2, 4, 3, 4, 64
@@ -62,12 +63,7 @@ def main() -> None:
         ours = Provide(cfg)
         theirs = official_model(args.official, entropy, ours.features.features)
         theirs_params, our_params = list(theirs.parameters()), list(ours.parameters())
-        shapes = [tuple(p.shape) for p in theirs_params], [tuple(p.shape) for p in our_params]
-        if shapes[0] != shapes[1]:
-            raise SystemExit(f"parameter shapes differ:\n official {shapes[0]}\n ours     {shapes[1]}")
-        with torch.no_grad():
-            for mine, official in zip(our_params, theirs_params):
-                mine.copy_(official)
+        copy_by_position(theirs, ours)
         x = torch.rand(FRAMES, BATCH, 3, 64, 64)
         torch.manual_seed(1)
         total, *_, mu_x, masks, _neg_kl, _z, _h, _ari, _ari_bg = theirs(x.transpose(0, 1), None)
@@ -105,9 +101,7 @@ def check_prediction(official: str, predict: int = 2) -> bool:
     torch.manual_seed(0)
     ours = Provide(cfg)
     theirs = official_model(official, True, ours.features.features, predict)
-    with torch.no_grad():
-        for mine, their in zip(ours.parameters(), theirs.parameters()):
-            mine.copy_(their)
+    copy_by_position(theirs, ours)
     x = torch.rand(FRAMES + predict, BATCH, 3, 64, 64)
     torch.manual_seed(1)
     *_, mu_x, masks, _neg_kl, _z, _h, _ari, _ari_bg = theirs(x.transpose(0, 1), None)
@@ -144,11 +138,7 @@ def check_iodine(kelly: str) -> bool:
                                  REFINEMENTS, SLOTS, Z, beta=100.0)
     sys.excepthook = excepthook
     their_params, our_params = list(theirs.parameters()), list(ours.parameters())
-    if [p.shape for p in their_params] != [p.shape for p in our_params]:
-        raise SystemExit("IODINE: parameter shapes differ")
-    with torch.no_grad():
-        for mine, their in zip(our_params, their_params):
-            mine.copy_(their)
+    copy_by_position(theirs, ours)
     x = torch.rand(1, BATCH, 3, 64, 64)
     torch.manual_seed(1)
     total, _nll, _div, mu_x, masks = theirs(x[0])

@@ -51,11 +51,7 @@ class Iodine(SlotInference):
             total = total + (it + 1) / cfg.refinements * frames * terms.loss  # batch mean over frames -> sum
             if it == cfg.refinements - 1:
                 break
-            images, vectors = self.refinement_inputs(flat, decoded, terms, lam, features)
-            step = self.refine(images, vectors, None, state)
-            lam, state = lam + step.delta, step.state
-            if not training:
-                lam, state = self.cut(lam, state)
+            lam, state = self.refine(flat, decoded, terms, lam, features, None, state, training)
         per_video = (frames * terms.nll.detach(), frames * terms.kl.detach(), frames * terms.entropy.detach())
         last = -terms.pixel_ll.detach().reshape(frames, batch, -1)[-1].sum(dim=1).mean()
         decomposition = Decomposition(decoded.means.reshape(frames, batch, *decoded.means.shape[1:]),

@@ -38,8 +38,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from latentvideo.models.lstm2d import CellState
-from latentvideo.models.optimisation import Optimisation, OptimiserSettings, adam
-from latentvideo.models.refinement import Refinement, RefinementNetwork
+from latentvideo.models.optimisation import AdamStep, Optimisation
+from latentvideo.models.refinement import RefinementNetwork
 from latentvideo.models.slot_mixture import (entropy_of_masks, kl_gaussians, kl_standard_normal,
                                              mixture_log_likelihood)
 from latentvideo.models.spatial_broadcast import SpatialBroadcastDecoder
@@ -155,9 +155,10 @@ def _normalised(t: torch.Tensor, dims: int) -> torch.Tensor:
     return F.layer_norm(t, t.shape[-dims:])
 
 
-class SlotInference(nn.Module):
+class SlotInference(AdamStep, nn.Module):
     """The shared machinery: ``lambda_0``, the decoder, the refinement network, the optional features, the
-    objective and the training step. Subclasses define ``infer(x, slots=None, training=True) -> Inference``.
+    objective and the training step (Adam from :class:`AdamStep`, plus the clip and the adaptive beta).
+    Subclasses define ``infer(x, slots=None, training=True) -> Inference``.
 
     cell: ``lstm`` (IODINE, SEQ-IODINE) or ``lstm2d`` (PROVIDE); condition: size of the vector the decoder is
     conditioned on (PROVIDE's conditional generation: the temporal hidden state), 0 for none.
@@ -239,14 +240,18 @@ class SlotInference(nn.Module):
         vectors = torch.cat((lam, _normalised(d_lam, 1)), dim=1)
         return images_t.reshape(batch * slots, -1, height, width), vectors
 
-    def refine(self, images: torch.Tensor, vectors: torch.Tensor, temporal: CellState | None,
-               state: CellState) -> Refinement:
-        return self.refinement(images, vectors, temporal, state)
-
-    @staticmethod
-    def cut(lam: torch.Tensor, state: CellState) -> tuple[torch.Tensor, CellState]:
-        """The posterior and cell state cut from the graph behind them (inference outside training: same
-        values, memory bounded); the posterior still takes a gradient (a refinement input)."""
+    def refine(self, frame: torch.Tensor, decoded: Decoded, terms: Terms, lam: torch.Tensor,
+               features: torch.Tensor | None, temporal: CellState | None, state: CellState, training: bool,
+               predicting: bool = False) -> tuple[torch.Tensor, CellState]:
+        """One refinement: the refined posterior ``lam + delta`` (B K, 2 z_dim) and the cell's new state, from
+        this iteration's inputs (:meth:`refinement_inputs`) and the cell's predecessors (``temporal``: None for
+        the plain LSTM). Outside training (``training=False``) both are cut from the graph behind them (same
+        values, memory bounded); the posterior still takes a gradient, a refinement input of the next step."""
+        images, vectors = self.refinement_inputs(frame, decoded, terms, lam, features, predicting)
+        step = self.refinement(images, vectors, temporal, state)
+        lam, state = lam + step.delta, step.state
+        if training:
+            return lam, state
         return lam.detach().requires_grad_(), CellState(state.h.detach(), state.c.detach())
 
     # -- the objective and training ----------------------------------------------------------------------------
@@ -259,22 +264,19 @@ class SlotInference(nn.Module):
             return self.infer(x).loss
 
     @torch.no_grad()
-    def decompose(self, x: torch.Tensor, slots: int | None = None) -> Decomposition:
-        """The decomposition of x (T, B, C, H, W) in [0, 1] with ``slots`` slots (default: the trained K)."""
+    def decompose(self, x: torch.Tensor, slots: int | None = None, **options: int) -> Decomposition:
+        """The decomposition of x (T, B, C, H, W) in [0, 1] with ``slots`` slots (default: the trained K);
+        ``options``: further keyword arguments of the model's ``infer`` (PROVIDE: ``predict``)."""
         with torch.enable_grad():
-            out = self.infer(x, slots=slots, training=False)
+            out = self.infer(x, slots=slots, training=False, **options)
         return Decomposition(*(t.detach() for t in out.decomposition))
-
-    def configure_optimisation(self, settings: OptimiserSettings) -> Optimisation:
-        optimizer, scheduler = adam([p for p in self.parameters() if p.requires_grad], settings)
-        return Optimisation({"adam": optimizer}, {"adam": scheduler})
 
     def training_step(self, x: torch.Tensor, optimisation: Optimisation) -> SlotLoss:
         out = self.infer(x)
         optimizer = optimisation.optimizers["adam"]
         optimizer.zero_grad(set_to_none=True)
         out.loss.total.backward()
-        nn.utils.clip_grad_norm_([p for p in self.parameters() if p.requires_grad], self.cfg.max_grad_norm)
+        nn.utils.clip_grad_norm_(self.parameters(), self.cfg.max_grad_norm)
         optimizer.step()
         optimisation.schedulers["adam"].step()
         if self.cfg.adaptive_beta:

@@ -39,7 +39,6 @@ from torch.nn import functional as F
 
 from latentvideo.models.iterative_inference import (Decomposition, Inference, Prior, SlotConfig, SlotInference,
                                                     SlotLoss, sample)
-from latentvideo.models.lstm2d import CellState
 from latentvideo.models.spec import ModelSpec
 
 SCHEDULES = ("triangular", "full")
@@ -116,11 +115,7 @@ class Provide(SlotInference):
                 total = total + (it + 1) / cfg.refinements * terms.loss
                 if it == cfg.refinements - 1:
                     continue
-                images, vectors = self.refinement_inputs(frame, decoded, terms, lam, features)
-                step = self.refine(images, vectors, temporal, state)
-                lam, state = lam + step.delta, step.state
-                if not training:
-                    lam, state = self.cut(lam, state)
+                lam, state = self.refine(frame, decoded, terms, lam, features, temporal, state, training)
             temporal = state
             nll, kl, ent = nll + terms.nll.detach(), kl + terms.kl.detach(), ent + terms.entropy.detach()
             means.append(decoded.means)
@@ -133,22 +128,16 @@ class Provide(SlotInference):
             frame = (decoded.masks[:, :, None] * decoded.means).sum(dim=1)
             lam = self.initial_posterior(n)
             terms = self.terms(frame, decoded, lam, self.temporal_prior(temporal.h))
-            images, vectors = self.refinement_inputs(frame, decoded, terms, lam, self.frame_features(frame),
-                                                     predicting=True)
-            temporal = self.refine(images, vectors, temporal, self.initial_state(n)).state
-            if not training:
-                temporal = CellState(temporal.h.detach(), temporal.c.detach())
+            _, temporal = self.refine(frame, decoded, terms, lam, self.frame_features(frame), temporal,
+                                      self.initial_state(n), training, predicting=True)
             means.append(decoded.means)
             masks.append(decoded.masks)
         return Inference(SlotLoss(nll, kl, ent, total), Decomposition(torch.stack(means), torch.stack(masks)),
                          last_nll)
 
-    @torch.no_grad()
     def predict(self, x: torch.Tensor, frames: int, slots: int | None = None) -> Decomposition:
         """Decompose the observed x (T, B, C, H, W), then simulate ``frames`` more: (T + frames) frames."""
-        with torch.enable_grad():
-            out = self.infer(x, slots=slots, training=False, predict=frames)
-        return Decomposition(*(t.detach() for t in out.decomposition))
+        return self.decompose(x, slots, predict=frames)
 
 
 MODELS = {

@@ -38,11 +38,7 @@ class SeqIodine(SlotInference):
             masks.append(decoded.masks)
             if t == frames - 1:
                 break
-            images, vectors = self.refinement_inputs(x[t], decoded, terms, lam, self.frame_features(x[t]))
-            step = self.refine(images, vectors, None, state)
-            lam, state = lam + step.delta, step.state
-            if not training:
-                lam, state = self.cut(lam, state)
+            lam, state = self.refine(x[t], decoded, terms, lam, self.frame_features(x[t]), None, state, training)
         return Inference(SlotLoss(nll, kl, ent, total), Decomposition(torch.stack(means), torch.stack(masks)),
                          terms.nll.detach())
 

@@ -81,36 +81,43 @@ def bair(raw: Path) -> dict[str, list[np.ndarray]]:
     return truth
 
 
-CLEVRER_OBJECTS = [("red", "metal", "cube"), ("blue", "rubber", "sphere"), ("green", "metal", "cylinder")]
+CLEVRER_OBJECTS = [("red", "metal", "cube"), ("blue", "rubber", "sphere"), ("green", "metal", "cylinder"),
+                   ("yellow", "rubber", "cube"), ("purple", "metal", "sphere"), ("cyan", "rubber", "cylinder")]
 
 
-def clevrer(raw: Path, frames: int = 50) -> dict:
-    """One training video, two validation videos (one leaves the view early), annotations and RLE masks."""
+def clevrer(raw: Path, frames: int = 50, six_objects: bool = False) -> dict:
+    """One training video, two validation videos of 3 objects (one leaves the view early), annotations and RLE
+    masks; ``six_objects`` adds a third validation video with 6 objects (CLEVRER's 6-object test group)."""
     raw.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(raw / "video_train.zip", "w") as zf:
         zf.writestr("video_00000-01000/video_00000.mp4", video_io.encode(moving_bar(frames, 320, 480, 0), 25, "mp4"))
+    videos = [(10000, None, 3), (10001, 20, 3), *([(10002, None, 6)] if six_objects else [])]
     with zipfile.ZipFile(raw / "video_validation.zip", "w") as zv, \
             zipfile.ZipFile(raw / "annotation_validation.zip", "w") as za, \
             zipfile.ZipFile(raw / "derender_proposals.zip", "w") as zp:
-        for vid, leave in ((10000, None), (10001, 20)):
+        for vid, leave, n in videos:
             zv.writestr(f"video_10000-11000/video_{vid}.mp4", video_io.encode(moving_bar(frames, 320, 480, vid), 25, "mp4"))
             trajectory = []
             for f in range(frames):
                 objs = [{"object_id": i, "location": [0, 0, 0], "inside_camera_view": not (leave and f >= leave and i == 0)}
-                        for i in range(3)]
+                        for i in range(n)]
                 trajectory.append({"frame_id": f, "objects": objs})
             annotation = {"scene_index": vid, "object_property": [
-                {"object_id": i, "color": c, "material": m, "shape": s} for i, (c, m, s) in enumerate(CLEVRER_OBJECTS)],
+                {"object_id": i, "color": c, "material": m, "shape": s} for i, (c, m, s) in enumerate(CLEVRER_OBJECTS[:n])],
                 "motion_trajectory": trajectory}
             za.writestr(f"annotation_10000-11000/annotation_{vid}.json", json.dumps(annotation))
             proposal_frames = []
             for f in range(frames):
                 objects = []
                 # Listed in reverse object order to show ids come from attributes, not list position.
-                for i in (2, 1, 0):
+                for i in reversed(range(n)):
                     mask = np.zeros((320, 480), np.uint8)
-                    x = 80 + 100 * i + f
-                    mask[100:200, x : x + 50] = 1
+                    if n == 3:
+                        x = 80 + 100 * i + f
+                        mask[100:200, x : x + 50] = 1
+                    else:  # two rows of three
+                        x, y = 80 + 100 * (i % 3) + f, 60 + 120 * (i // 3)
+                        mask[y : y + 80, x : x + 50] = 1
                     c, m, s = CLEVRER_OBJECTS[i]
                     objects.append({"mask": coco_rle.encode(mask), "color": c, "material": m, "shape": s, "score": 0.9})
                 objects.append({"mask": coco_rle.encode(np.ones((320, 480), np.uint8) * 0), "color": "gray",
@@ -218,8 +225,9 @@ def write_sum(path: Path) -> str:
 
 
 def real_video_checkout(checkout: Path) -> None:
-    """Make a checkout run SRVP / SVG on real video from raw-format fixtures: KTH (zips of AVIs), Human3.6M (a
-    tgz of mp4) and BAIR (a tar of TFRecords) placed in their raw folders and enabled (placed by hand, so nothing
+    """Make a checkout run SRVP / SVG on real video and PROVIDE on CLEVRER from raw-format fixtures: KTH (zips of
+    AVIs), Human3.6M (a tgz of mp4), BAIR (a tar of TFRecords) and CLEVRER (zips of mp4 and JSON) placed in their
+    raw folders and enabled (placed by hand, so nothing
     downloads), small test splits, Human3.6M subsampled by 2 instead of 8 (its fixture videos are short) and
     cropped to fit their 128x128 frames, and
     LPIPS / I3D weight files of the right formats at the paths config ``metric_weights`` names."""
@@ -229,6 +237,7 @@ def real_video_checkout(checkout: Path) -> None:
     kth(raw / "kth")
     human36m(raw / "human36m", frames=110)  # a 53-frame test window one frame in 2 spans 105 frames
     bair(raw / "bair")
+    clevrer(raw / "clevrer", six_objects=True)
     cfg_path = checkout / "config" / "config.yaml"
     cfg = yaml.safe_load(cfg_path.read_text())
     weights = {name: checkout / entry["path"] for name, entry in cfg["metric_weights"].items()}
@@ -236,7 +245,7 @@ def real_video_checkout(checkout: Path) -> None:
     lpips_files(weights["lpips_alexnet"].parent, weights["lpips_alexnet"].name, weights["lpips_linear"].name)
     i3d_file(weights["i3d"].parent, weights["i3d"].name)
     for name, protocol in (("kth", {"test_windows": 4}), ("human36m", {"test_windows": 4, "subsampling": 2, "crop_box": [14, 14, 114, 114]}),
-                           ("bair", {})):
+                           ("bair", {}), ("clevrer", {})):
         entry = cfg["raw_data"][name]
         entry.update(enabled=True, acquisition={"kind": "manual"})
         entry["protocol"].update(protocol)

@@ -73,9 +73,9 @@ def test_experiments_are_declared_once_and_budgets_override_only_what_differs(re
     # all figures: all experiments, those on real video once their raw data is enabled
     assert set(selection.budget_experiments(paper, enabled_only=False)) == set(paper["experiments"])
     waiting = set(paper["experiments"]) - set(selection.budget_experiments(paper))
-    assert {paper["experiments"][e]["dataset"] for e in waiting} == {"kth", "human36m", "bair"}
+    assert {paper["experiments"][e]["dataset"] for e in waiting} == {"kth", "human36m", "bair", "clevrer"}
     enabled = copy.deepcopy(paper)
-    for raw in ("kth", "human36m", "bair"):
+    for raw in ("kth", "human36m", "bair", "clevrer"):
         enabled["raw_data"][raw]["enabled"] = True
     assert set(selection.budget_experiments(enabled)) == set(paper["experiments"])
     smoke = config.load(repo / "config" / "config.yaml", "smoke")
@@ -142,8 +142,8 @@ def test_an_experiment_on_raw_data_not_enabled_is_declared_but_not_run_and_figur
                                                                                "evaluation_variants"),
     (lambda c: c["figures"]["srvp2020_fig3_psnr"].update(evaluations=["dt_1_2"]), "evaluation_variants.dt_1_2.sample:"
                                                                                   " ['dt'] are not arguments of svg_lp"),
-    (lambda c: c["evaluation_variants"]["dt_1_2"].update(slots=3), "evaluation_variants.dt_1_2: unknown key(s) "
-                                                                   "['slots']; no registered protocol takes them"),
+    (lambda c: c["evaluation_variants"]["dt_1_2"].update(slotz=3), "evaluation_variants.dt_1_2: unknown key(s) "
+                                                                   "['slotz']; no registered protocol takes them"),
     (lambda c: c["figures"]["whitney2017_table2"].update(evaluations=["dt_1_2_frames"]),
      "evaluation_variants.dt_1_2_frames: ['sample', 'save_intermediate'] mean nothing to protocol factor_analysis"),
     (lambda c: c["budgets"]["paper"]["training"].update(srvpp={"steps": 3}), "budgets.paper.training.srvpp: neither a "

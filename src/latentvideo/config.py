@@ -20,7 +20,7 @@ import jsonschema
 import yaml
 
 from latentvideo import selection
-from latentvideo.data.dataset_kinds import channels, kind_named, registered_kinds
+from latentvideo.data.dataset_kinds import budget_entry, channels, kind_named, registered_kinds
 from latentvideo.data.digits import MNIST_FILES
 from latentvideo.models.registry import registered_models
 
@@ -241,6 +241,12 @@ def _evaluation_problems(cfg: Mapping[str, Any], registered: Mapping[str, Any]) 
     return problems
 
 
+def _declared_channels(cfg: Mapping[str, Any], name: str) -> int:
+    """Channels of ``datasets.<name>`` as declared, before any budget's overrides."""
+    entry = cfg["datasets"][name]
+    return kind_named(entry["kind"]).channels(cfg, entry)
+
+
 def _variant_use_problems(cfg: Mapping[str, Any], figure: str, exp_name: str, variant_name: str,
                           protocols: Mapping[str, Any], registered: Mapping[str, Any]) -> list[str]:
     """Whether figure ``figure`` may evaluate ``exp_name`` with ``variant_name``: the protocol's required model
@@ -258,7 +264,7 @@ def _variant_use_problems(cfg: Mapping[str, Any], figure: str, exp_name: str, va
                         f"{', '.join(missing)}, which {exp['model']} ({exp_name}) does not have")
     test = variant.get("dataset")
     if test in cfg["datasets"] and exp["dataset"] in cfg["datasets"] and (
-            channels(cfg, test) != channels(cfg, exp["dataset"])):
+            _declared_channels(cfg, test) != _declared_channels(cfg, exp["dataset"])):
         problems.append(f"evaluation_variants.{variant_name}.dataset: {test} has other channels than "
                         f"{exp['dataset']}, which {exp_name} was trained on")
     extra = set(variant) - set(GENERIC_VARIANT_KEYS) - protocols[chosen].variant_keys
@@ -266,7 +272,8 @@ def _variant_use_problems(cfg: Mapping[str, Any], figure: str, exp_name: str, va
         problems.append(f"evaluation_variants.{variant_name}: {sorted(extra)} mean nothing to protocol {chosen} "
                         f"(figure {figure} evaluates {exp_name} with it); it takes "
                         f"{sorted(protocols[chosen].variant_keys)}")
-    accepted = set(inspect.signature(registered[exp["model"]].model_class.sample).parameters)
+    sampler = getattr(registered[exp["model"]].model_class, "sample", None)
+    accepted = set(inspect.signature(sampler).parameters) if sampler is not None else set()
     unknown = set(variant.get("sample", {})) - accepted
     if unknown:
         problems.append(f"evaluation_variants.{variant_name}.sample: {sorted(unknown)} are not arguments of "
@@ -334,6 +341,11 @@ def _budget_problems(cfg: Mapping[str, Any], bname: str, budget: Mapping[str, An
         if "frame_size" in ds and size not in (None, ds["frame_size"]):
             problems.append(f"budgets.{bname} ({exp}, evaluation {variant}): the model takes {size}-pixel frames, "
                             f"dataset {tested} has {ds['frame_size']} at this budget")
+        have = _merged_hyperparameters(cfg, budget, exp).get("channels")
+        want = kind_named(ds["kind"]).channels(cfg, ds) if ds else have
+        if have not in (None, want):
+            problems.append(f"budgets.{bname} ({exp}, evaluation {variant}): the model has {have} channel(s), "
+                            f"dataset {tested} has {want} at this budget")
     for exp in runs:
         spec = cfg["experiments"][exp]
         train = _merged_training(cfg, budget, exp)
@@ -358,7 +370,7 @@ def _model_frame_size(spec: Any, hyper: Mapping[str, Any]) -> int | None:
 
 def _budget_dataset(cfg: Mapping[str, Any], budget: Mapping[str, Any], name: str) -> dict[str, Any]:
     """``datasets.<name>`` with ``budget``'s overrides (``budgets.<b>.datasets.<name>``) applied."""
-    return {**cfg["datasets"][name], **budget.get("datasets", {}).get(name, {})}
+    return budget_entry(cfg, name, budget)
 
 
 def _dataset_override_problems(cfg: Mapping[str, Any], bname: str, name: str, budget: Mapping[str, Any],
@@ -432,7 +444,7 @@ def _check_references(cfg: Mapping[str, Any], schema: Mapping[str, Any]) -> None
             problems.append(f"experiments.{name}.dataset: {exp['dataset']!r} is not under datasets")
         elif exp["model"] in cfg["models"]:
             hyper = {**cfg["models"][exp["model"]]["hyperparameters"], **exp.get("hyperparameters", {})}
-            want = channels(cfg, exp["dataset"])
+            want = _declared_channels(cfg, exp["dataset"])  # a budget may change both (checked there)
             if hyper.get("channels", want) != want:
                 problems.append(f"experiments.{name}: the model has {hyper['channels']} channel(s), dataset "
                                 f"{exp['dataset']} has {want}")
@@ -454,7 +466,8 @@ def _check_references(cfg: Mapping[str, Any], schema: Mapping[str, Any]) -> None
                             f"test_length ({protocol['test_length']})")
     if cfg["budget"] not in cfg["budgets"]:
         problems.append(f"budget: {cfg['budget']!r} is not one of {sorted(cfg['budgets'])}")
-    problems += _batch_memory_problems(cfg)
+    else:  # the active budget's batches
+        problems += _batch_memory_problems(cfg)
     if problems:
         raise ConfigError("invalid configuration (schema: " + schema_path() + "):\n  " + "\n  ".join(problems))
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from latentvideo import selection
+from latentvideo.data.dataset_kinds import budget_entry
 
 
 def _get(cfg: Mapping[str, Any], key: str) -> Any:
@@ -63,8 +64,9 @@ def _train(cfg: Mapping[str, Any], w: Mapping[str, str]) -> list[str]:
             f"models.{exp['model']}.hyperparameters", f"models.{exp['model']}.optimizer",
             *_dataset_keys(cfg, exp["dataset"]), f"budgets.{cfg['budget']}.training",
             *_budget_key(cfg, "hyperparameters"), *(["digits"] if _uses_digits(cfg, exp["dataset"]) else [])]
-    if "raw" in cfg["datasets"][exp["dataset"]]:
-        keys.append(f"raw_data.{cfg['datasets'][exp['dataset']]['raw']}")
+    raw = budget_entry(cfg, exp["dataset"]).get("raw")
+    if raw is not None:
+        keys.append(f"raw_data.{raw}")
     return keys
 
 

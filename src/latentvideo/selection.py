@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from latentvideo.data.dataset_kinds import kind_named
+from latentvideo.data.dataset_kinds import budget_entry, kind_named
 
 SELECTOR_FIELDS = ("paper", "model", "dataset", "variant")
 
@@ -65,7 +65,7 @@ def declared_experiments(cfg: Mapping[str, Any], figure: str) -> list[str]:
 
 def disabled_raw_data(cfg: Mapping[str, Any], experiment: str) -> list[str]:
     """The ``raw_data`` entries an experiment's dataset is preprocessed from that are not enabled."""
-    entry = cfg["datasets"][cfg["experiments"][experiment]["dataset"]]
+    entry = budget_entry(cfg, cfg["experiments"][experiment]["dataset"])
     return [raw for raw in kind_named(entry["kind"]).raw_inputs(entry)
             if not cfg["raw_data"].get(raw, {}).get("enabled", False)]
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from latentvideo import config, selection
-from latentvideo.data.dataset_kinds import kind_of
+from latentvideo.data.dataset_kinds import budget_entry, kind_of
 from latentvideo.data.kinds import moving_digits
 from latentvideo.evaluation.baselines import BASELINE_LABELS
 
@@ -28,19 +28,19 @@ def processed(name: str) -> str:
 def testset_input(cfg: Mapping[str, Any], dataset: str) -> str:
     """The DAG target holding ``dataset``'s test split (its kind says: a generated test set, or a preprocessed
     raw dataset)."""
-    return kind_of(cfg, dataset).test_split(cfg, dataset, cfg["datasets"][dataset]).target
+    return kind_of(cfg, dataset).test_split(cfg, dataset, budget_entry(cfg, dataset)).target
 
 
 def testset(cfg: Mapping[str, Any], dataset: str) -> str:
     """The directory of ``dataset``'s test split (what the evaluate command reads), inside or equal to
     :func:`testset_input`."""
-    return kind_of(cfg, dataset).test_split(cfg, dataset, cfg["datasets"][dataset]).directory
+    return kind_of(cfg, dataset).test_split(cfg, dataset, budget_entry(cfg, dataset)).directory
 
 
 def stored_source(cfg: Mapping[str, Any], dataset: str) -> list[str]:
     """The stored data a dataset's training batches and generated test set come from (its kind says: the digit
     pools, its preprocessed raw dataset, or nothing when it is generated from seeds)."""
-    return kind_of(cfg, dataset).sources(cfg, cfg["datasets"][dataset])
+    return kind_of(cfg, dataset).sources(cfg, budget_entry(cfg, dataset))
 
 
 def training_input(cfg: Mapping[str, Any], experiment: str) -> list[str]:
@@ -211,8 +211,11 @@ def raw_inventory(name: str) -> str:
 
 
 def raw_targets(cfg: Mapping[str, Any]) -> list[str]:
-    """The processed directory of every enabled raw dataset."""
-    return [processed(n) for n, entry in cfg["raw_data"].items() if entry["enabled"]]
+    """The processed directory of every enabled raw dataset that is acquired (downloaded, placed by hand or a
+    substitute). A generated one (``acquisition.kind: generated``) costs compute, not a download: it is made
+    when an experiment of the budget reads it, like a generated test set."""
+    return [processed(n) for n, entry in cfg["raw_data"].items()
+            if entry["enabled"] and entry["acquisition"]["kind"] != "generated"]
 
 
 def training_curves(experiment: str, seed: int | str) -> str:

@@ -136,4 +136,7 @@ DATASET = RawDataset(
                   "direct link) and put them in the folder named by raw_data.bouncing_balls.dir."),
     preprocess=preprocess,
     generate=generate,
+    channels=1,
+    stream_channels={"colour": 3},
+    splits=lambda protocol: list(protocol["splits"]),
 )

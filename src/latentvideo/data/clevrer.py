@@ -169,4 +169,5 @@ DATASET = RawDataset(
                   "video_validation.zip, annotation_validation.zip, derender_proposals.zip). To place it by hand, "
                   "put those zips (or their extracted files) in the folder named by raw_data.clevrer.dir."),
     preprocess=preprocess,
+    splits=lambda protocol: ["train", *protocol["test_groups"]],
 )

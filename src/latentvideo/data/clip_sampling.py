@@ -59,12 +59,12 @@ def eligible_videos(split: StoredSplit, span: int) -> np.ndarray:
 
 
 def draw_clips(split: StoredSplit, sampling: ClipSampling, videos: np.ndarray, length: int,
-               rng: np.random.Generator) -> np.ndarray:
+               rng: np.random.Generator, stream: str = "frames") -> np.ndarray:
     """One clip per entry of ``videos`` (indices into ``split``), each at a random start drawn from ``rng``:
-    uint8 ``(len(videos), length, H, W, C)``."""
+    uint8 ``(len(videos), length, H, W, C)`` of ``stream``."""
     span = sampling.span(length)
     starts = rng.integers(0, split.lengths[videos] - span + 1)
-    return np.stack([split.window(int(v), int(s), length, sampling.step) for v, s in zip(videos, starts)])
+    return np.stack([split.window(int(v), int(s), length, sampling.step, stream) for v, s in zip(videos, starts)])
 
 
 def step_videos(eligible: np.ndarray, sampling: ClipSampling, batch_size: int, seed: int, step: int,

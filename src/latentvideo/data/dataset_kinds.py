@@ -134,13 +134,20 @@ def kind_named(name: str, kinds: Mapping[str, DatasetKind] | None = None) -> Dat
     return kinds[name]
 
 
+def budget_entry(cfg: Mapping[str, Any], dataset: str, budget: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """``datasets.<dataset>`` with the overrides of ``budget`` (default: the active one) applied
+    (``budgets.<b>.datasets.<dataset>``: e.g. a smaller frame size, or the ``raw`` dataset it is read from)."""
+    budget = cfg["budgets"][cfg["budget"]] if budget is None else budget
+    return {**cfg["datasets"][dataset], **budget.get("datasets", {}).get(dataset, {})}
+
+
 def kind_of(cfg: Mapping[str, Any], dataset: str) -> DatasetKind:
     """The kind of ``datasets.<dataset>``."""
     return kind_named(cfg["datasets"][dataset]["kind"])
 
 
 def channels(cfg: Mapping[str, Any], dataset: str) -> int:
-    return kind_of(cfg, dataset).channels(cfg, cfg["datasets"][dataset])
+    return kind_of(cfg, dataset).channels(cfg, budget_entry(cfg, dataset))
 
 
 def open_training_data(dataset: Mapping[str, Any], data_dir: str | Path, batch_size: int, seed: int, stop: int,

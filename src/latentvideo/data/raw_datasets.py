@@ -14,7 +14,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,11 @@ def ragged(protocol: Mapping[str, Any]) -> int | None:
     return None
 
 
+def unlisted(protocol: Mapping[str, Any]) -> list[str] | None:
+    """The split names preprocessing writes are not known before it runs (the default)."""
+    return None
+
+
 class RawDataMissingError(FileNotFoundError):
     """Raw files a dataset needs are not where the configuration says; the message says how to place them."""
 
@@ -57,6 +62,8 @@ class RawDataset:
     the protocol fixes one (None: ragged); ``test_split``: the split evaluation reads. ``val`` is the
     validation split where preprocessing writes one. ``generate(raw_dir, generator)``: where the dataset can be
     made offline (acquisition kind ``generated``), writes its raw files from ``acquisition.generator``.
+    ``stream_channels``: channels of its streams besides ``frames`` (e.g. Bouncing Balls' ``colour``; see
+    :meth:`streams`); ``splits(protocol)``: the splits preprocessing writes, where the protocol says.
     """
 
     name: str
@@ -69,6 +76,12 @@ class RawDataset:
     video_length: Callable[[Mapping[str, Any]], int | None] = ragged
     test_split: str = "test"
     generate: Callable[[Path, Mapping[str, Any]], None] | None = None
+    stream_channels: Mapping[str, int] = field(default_factory=dict)
+    splits: Callable[[Mapping[str, Any]], list[str] | None] = unlisted
+
+    def streams(self) -> dict[str, int]:
+        """``{stream: channels}`` of the stored image streams (``frames`` first)."""
+        return {"frames": self.channels, **self.stream_channels}
 
 
 def registered() -> dict[str, RawDataset]:
@@ -78,6 +91,20 @@ def registered() -> dict[str, RawDataset]:
         spec = importlib.import_module(f"latentvideo.data.{module}").DATASET
         out[spec.name] = spec
     return out
+
+
+def declared_dataset(key: str, entry: Mapping[str, Any]) -> str:
+    """The dataset module a ``raw_data.<key>`` entry instantiates: its ``dataset`` (a second instance of a
+    dataset, e.g. a small generated Bouncing Balls beside the paper's), by default its own key."""
+    return entry.get("dataset", key)
+
+
+def declaration(key: str, entry: Mapping[str, Any]) -> RawDataset:
+    """The :class:`RawDataset` of ``raw_data.<key>`` (:func:`declared_dataset`); an error names the declared."""
+    declared, name = registered(), declared_dataset(key, entry)
+    if name not in declared:
+        raise ValueError(f"raw_data.{key}: no dataset module declares {name!r} (declared: {sorted(declared)})")
+    return declared[name]
 
 
 def _inventory(name: str, raw_dir: Path, kind: str, pinned: Mapping[str, str | None]) -> dict[str, Any]:
@@ -108,7 +135,7 @@ def acquire(name: str, entry: Mapping[str, Any], out: str | Path, allow_unpinned
     its sum is then printed so it can be pinned, and recorded in the inventory. Every archive and file is then
     opened once with the entry's size limits and link rules (:mod:`latentvideo.data.raw_sources`).
     """
-    spec = registered()[name]
+    spec = declaration(name, entry)
     key = f"raw_data.{name}"
     kind = entry["acquisition"]["kind"]
     raw_dir = Path(entry["dir"])
@@ -178,7 +205,7 @@ def preprocess(name: str, entry: Mapping[str, Any], inventory: str | Path, out: 
     """Run dataset ``name``'s preprocessing on the files listed by ``inventory``; write ``out`` atomically."""
     from latentvideo import provenance
 
-    spec = registered()[name]
+    spec = declaration(name, entry)
     inv = json.loads(Path(inventory).read_text())
     raw_dir = Path(inv["dir"])
     check_placed(spec, raw_dir, f"raw_data.{name}")

@@ -59,19 +59,20 @@ class PendulumSteps(_Steps):
 
 class StoredClipSteps(_Steps):
     """Training clips from a stored split, drawn as :mod:`latentvideo.data.clip_sampling` says; item s is
-    uint8 ``(B, seq_len, H, W, C)``. Reads only the clips' frames (memory-mapped shards)."""
+    uint8 ``(B, seq_len, H, W, C)`` of ``stream``. Reads only the clips' frames (memory-mapped shards)."""
 
     def __init__(self, split: StoredSplit, sampling: ClipSampling, batch_size: int, seq_len: int, seed: int,
-                 start: int, stop: int):
+                 start: int, stop: int, stream: str = "frames"):
         super().__init__(seed, start, stop)
         self.split, self.sampling, self.batch_size, self.seq_len = split, sampling, batch_size, seq_len
+        self.stream = stream
         self.eligible = eligible_videos(split, sampling.span(seq_len))
 
     def __getitem__(self, i: int) -> torch.Tensor:
         step = self.start + i
         rng = np.random.default_rng([self.seed, 2, step])
         videos = step_videos(self.eligible, self.sampling, self.batch_size, self.seed, step, rng)
-        return torch.from_numpy(draw_clips(self.split, self.sampling, videos, self.seq_len, rng))
+        return torch.from_numpy(draw_clips(self.split, self.sampling, videos, self.seq_len, rng, self.stream))
 
 
 def to_float_video(batch: torch.Tensor) -> torch.Tensor:

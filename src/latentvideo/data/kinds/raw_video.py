@@ -19,7 +19,7 @@ import numpy as np
 from latentvideo.atomic import sha256_file
 from latentvideo.data.clip_sampling import ClipSampling, draw_clips, eligible_videos
 from latentvideo.data.dataset_kinds import DatasetKind, TestSplit, TrainingData, TrainingRequest
-from latentvideo.data.raw_datasets import RawDataset, registered
+from latentvideo.data.raw_datasets import RawDataset, declaration
 from latentvideo.data.shards import StoredSplit, read_manifest
 from latentvideo.data.training_stream import StoredClipSteps
 
@@ -31,11 +31,8 @@ def processed(raw: str) -> str:
     return f"data/processed/{raw}"
 
 
-def _declaration(entry: Mapping[str, Any]) -> RawDataset:
-    declared = registered()
-    if entry["raw"] not in declared:
-        raise ValueError(f"raw dataset {entry['raw']!r} is not declared; declared: {sorted(declared)}")
-    return declared[entry["raw"]]
+def _declaration(cfg: Mapping[str, Any], entry: Mapping[str, Any]) -> RawDataset:
+    return declaration(entry["raw"], cfg["raw_data"][entry["raw"]])
 
 
 def _protocol(cfg: Mapping[str, Any], entry: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -45,7 +42,7 @@ def _protocol(cfg: Mapping[str, Any], entry: Mapping[str, Any]) -> Mapping[str, 
 def derived(cfg: Mapping[str, Any], entry: Mapping[str, Any]) -> dict[str, Any]:
     """``channels``, the clip sampling, and the protocol's conditioning and test lengths (what evaluation and
     the models need), so that they are part of the experiment's resolved settings."""
-    spec, protocol = _declaration(entry), _protocol(cfg, entry)
+    spec, protocol = _declaration(cfg, entry), _protocol(cfg, entry)
     clips = spec.clips(protocol)
     out: dict[str, Any] = {"channels": spec.channels, "clips": {"step": clips.step, "order": clips.order}}
     for key in ("cond_frames", "test_length"):
@@ -59,10 +56,11 @@ def derived(cfg: Mapping[str, Any], entry: Mapping[str, Any]) -> dict[str, Any]:
 def problems(cfg: Mapping[str, Any], name: str, entry: Mapping[str, Any]) -> list[str]:
     if entry["raw"] not in cfg["raw_data"]:
         return [f"datasets.{name}.raw: {entry['raw']!r} is not under raw_data"]
-    declared = registered()
-    if entry["raw"] not in declared:
-        return [f"datasets.{name}.raw: {entry['raw']!r} has no dataset module (declared: {sorted(declared)})"]
-    spec, protocol = declared[entry["raw"]], _protocol(cfg, entry)
+    try:
+        spec = _declaration(cfg, entry)
+    except ValueError as err:
+        return [f"datasets.{name}.raw: {err}"]
+    protocol = _protocol(cfg, entry)
     span, longest = spec.clips(protocol).span(entry["train_length"]), spec.video_length(protocol)
     if longest is not None and span > longest:
         return [f"datasets.{name}.train_length: a clip of {entry['train_length']} frames spans {span} stored frames, "
@@ -101,13 +99,13 @@ def open_training(request: TrainingRequest) -> TrainingData:
 
 def test_split(cfg: Mapping[str, Any], name: str, entry: Mapping[str, Any]) -> TestSplit:
     target = processed(entry["raw"])
-    return TestSplit(target, f"{target}/{_declaration(entry).test_split}")
+    return TestSplit(target, f"{target}/{_declaration(cfg, entry).test_split}")
 
 
 KINDS = {
     "raw_video": DatasetKind(
         description="clips of a preprocessed raw dataset (raw_data.<raw>)",
-        channels=lambda cfg, entry: _declaration(entry).channels,
+        channels=lambda cfg, entry: _declaration(cfg, entry).channels,
         sources=lambda cfg, entry: [processed(entry["raw"])],
         test_split=test_split,
         open_training=open_training,

@@ -99,15 +99,17 @@ def run(job: EvaluationJob) -> ProtocolResult:
                 saved.setdefault(key, []).append(value)
             kept += keep
     scores = {m: np.concatenate(v) for m, v in per_video.items()}
-    rows = [row for m in METRICS for row in metric_rows(job.meta, m, scores[m], 1)]
+    meta = {**job.meta, "samples": 1, "test_videos": len(scores["ari"])}
+    rows = [row for m in METRICS for row in metric_rows(meta, m, scores[m], 1)]
     lengths = [n for n in job.protocol.get("lengths", []) if n <= frames]
-    rows += [row for n in lengths for m in METRICS for row in mean_rows(job.meta, f"{m}_first_{n}",
+    rows += [row for n in lengths for m in METRICS for row in mean_rows(meta, f"{m}_first_{n}",
                                                                            scores[m][:, :n].mean(axis=1))]
     summary = write_results(job.out_dir, rows, {k: np.concatenate(v) for k, v in saved.items()})
     k = slots or job.model.cfg.slots
-    statement = (f"{trained_at(job.meta)}, {len(scores['ari'])} test videos of {frames} frames, K = {k} slots, "
+    statement = (f"{trained_at(meta)}, {meta['test_videos']} test videos of {frames} frames, K = {k} slots, "
                  f"{squeezenet_note(job)}")
-    return ProtocolResult(summary, statement, record={"slots": k, "lengths": lengths})
+    return ProtocolResult(summary, statement, record={"slots": k, "lengths": lengths,
+                                                      "test_videos": meta["test_videos"]})
 
 
 SETTINGS: dict[str, Any] = {"type": "object", "additionalProperties": False, "properties": {

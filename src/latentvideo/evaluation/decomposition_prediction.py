@@ -77,7 +77,7 @@ def run(job: EvaluationJob) -> ProtocolResult:
                 saved.setdefault(key, []).append(value)
             kept += keep
     table = {m: np.concatenate(v) for m, v in scores.items()}
-    meta = job.meta
+    meta = {**job.meta, "samples": 1, "test_videos": len(table["ari"])}
     rows = [row for m in ("ari", "fari") for row in metric_rows(meta, m, table[m], observed + 1)]
     rows += [row for h in horizons for m in ("ari", "fari")
              for row in mean_rows(meta, f"{m}_first_{h}", table[m][:, :h].mean(axis=1))]
@@ -86,7 +86,8 @@ def run(job: EvaluationJob) -> ProtocolResult:
                                                 **{k: np.concatenate(v) for k, v in saved.items()}})
     statement = (f"{trained_at(meta)}, {len(table['ari'])} test videos: {observed} frames inferred, {predicted} "
                  f"simulated, K = {job.model.cfg.slots} slots, {squeezenet_note(job)}")
-    return ProtocolResult(summary, statement, record={"observed": observed, "predicted": predicted})
+    return ProtocolResult(summary, statement, record={"observed": observed, "predicted": predicted,
+                                                      "test_videos": meta["test_videos"]})
 
 
 PROTOCOLS = {"decomposition_prediction": ProtocolSpec(

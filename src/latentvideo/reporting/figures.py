@@ -30,7 +30,7 @@ def not_run_figure(reason: str) -> plt.Figure:
     return fig
 
 
-def _strip(frames: np.ndarray) -> np.ndarray:
+def frame_strip(frames: np.ndarray) -> np.ndarray:
     """uint8 ``(T, H, W, C)`` -> one image ``(H, T * W)`` (grey) or ``(H, T * W, C)``."""
     strip = np.concatenate(list(frames), axis=1)
     return strip[..., 0] if strip.shape[-1] == 1 else strip
@@ -54,7 +54,7 @@ def frame_rate_strip(cond: np.ndarray, truth: np.ndarray, frames: np.ndarray, su
     n = len(cond) + len(frames)
     fig, axes = plt.subplots(2, 1, figsize=(n * 0.5, 1.9))
     for ax, (label, strip) in zip(axes, rows):
-        ax.imshow(_strip(strip), cmap="gray", vmin=0, vmax=255)
+        ax.imshow(frame_strip(strip), cmap="gray", vmin=0, vmax=255)
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=7)
@@ -137,7 +137,7 @@ def prediction_rows(cond: np.ndarray, truth: np.ndarray, rows: list[tuple[str, n
     h, w = cond.shape[1:3]
     fig, axes = plt.subplots(len(strips), 1, figsize=(n_cols * 0.55 + 1.5, len(strips) * 0.72 + 0.6), squeeze=False)
     for i, (ax, (label, frames)) in enumerate(zip(axes[:, 0], strips)):
-        ax.imshow(_strip(frames), cmap="gray", vmin=0, vmax=255)
+        ax.imshow(frame_strip(frames), cmap="gray", vmin=0, vmax=255)
         ax.set_yticks([])
         ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=7)
         ax.axvline(tc * w - 0.5, color="tab:green", lw=1.5)  # end of the conditioning frames
@@ -252,7 +252,7 @@ def content_swap_grid(arrays: dict[str, np.ndarray], pair: int, max_frames: int 
             ("content frames (w) | generated", np.concatenate([content[:cond], blank, swapped[cond:]])[:max_frames])]
     fig, axes = plt.subplots(len(rows), 1, figsize=(max_frames * 0.55, 1.8))
     for ax, (label, frames) in zip(axes, rows):
-        ax.imshow(_strip(frames), cmap="gray", vmin=0, vmax=255)
+        ax.imshow(frame_strip(frames), cmap="gray", vmin=0, vmax=255)
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=7)

@@ -97,7 +97,8 @@ _LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$",
                   "|": r"\textbar{}", "<": r"\textless{}", ">": r"\textgreater{}"}
 _LATEX_UNICODE = {"±": r"$\pm$", "—": "---", "–": "--", "Δ": r"$\Delta$", "×": r"$\times$", "≈": r"$\approx$",
                   "≤": r"$\leq$", "≥": r"$\geq$", "→": r"$\rightarrow$", "½": r"$\frac{1}{2}$", "’": "'",
-                  "“": "``", "”": "''", "…": r"\ldots{}", "·": r"$\cdot$", "−": "-"}
+                  "“": "``", "”": "''", "…": r"\ldots{}", "·": r"$\cdot$", "−": "-",
+                  "↑": r"$\uparrow$", "↓": r"$\downarrow$"}
 
 
 def latex_escape(text: str) -> str:

@@ -31,10 +31,10 @@ def _not_run(not_run: NotRun, model: Any, variant: Any, dataset: str, budgets: l
 
 
 def format_cell(metric: str, mean: float, ci: float | None) -> str:
-    """``mean ± ci`` (PSNR and nats with 2 decimals, SSIM and LPIPS with 4, FVD as the paper prints it, without
+    """``mean ± ci`` (PSNR and nats with 2 decimals, SSIM, LPIPS and the decomposition scores with 4, FVD as the paper prints it, without
     decimals, but with three significant digits below 10, e.g. from a model trained for a few steps); the mean
     alone where ``ci`` is None (a paper number printed without an interval)."""
-    digits = {"ssim": 4, "lpips": 4}.get(metric, 2)
+    digits = {"ssim": 4, "lpips": 4, "ari": 4, "fari": 4, "mse": 4, "velocity_cosine": 4}.get(metric, 2)
     if metric == "fvd":
         small = abs(mean) < 10
         digits = max(0, 2 - int(np.floor(np.log10(abs(mean))))) if small and mean else 0

@@ -50,11 +50,13 @@ def test_paper_budget_dry_run_lists_every_job_quickly(tmp_path):
     # 17 experiments (SRVP: residual, GRU, MLP, w/o z, Δt/2, Pendulum; SVG-LP, SVG-FP, SVG-LP on non-uniform
     # velocities; four Whitney & Fergus models); 15 standard evaluations + 2 models x 5 test-time Δt + the Fig. 9,
     # 10, 11 runs + SVG's trajectory distributions; 6 test sets (two SM-MNIST, one-digit, non-uniform, colour
-    # MNIST, Pendulum)
-    # the real-video tables and figures render (their cells say raw_data.<kth|human36m|bair> is not enabled)
-    assert counts == {"acquire_mnist": 1, "prepare_digits": 1, "make_testset": 6, "train": 17, "evaluate": 29,
-                      "baseline": 4, "render_figure": 19, "render_table": 12, "all": 1,
-                      "plot_training": 17, "acquire_raw": 1, "preprocess_raw": 1}  # 5th Ave substitute: on by default
+    # MNIST, Pendulum). PROVIDE on generated Bouncing Balls: 8 experiments (IODINE, SEQ-IODINE, PROVIDE on binary
+    # and colour balls, Base and no-entropy on binary), 8 standard evaluations, 3 + 6 on 6-8 balls (K = 9; colour:
+    # 4 and 8 colours), PROVIDE's prediction on both and its velocities on binary
+    # the real-video and CLEVRER tables and figures render (their cells say raw_data.<...> is not enabled)
+    assert counts == {"acquire_mnist": 1, "prepare_digits": 1, "make_testset": 6, "train": 25, "evaluate": 49,
+                      "baseline": 4, "render_figure": 23, "render_table": 15, "all": 1,
+                      "plot_training": 25, "acquire_raw": 2, "preprocess_raw": 2}  # 5th Ave substitute, the balls
     assert "--budget paper" in out.stdout or "budget=paper" in out.stdout
     for experiment in ("srvp_gru-smmnist_deterministic", "srvp_mlp-smmnist_stochastic", "srvp_noz-smmnist_deterministic",
                        "srvp_dt2-smmnist_deterministic", "svg_fp-smmnist_stochastic"):
@@ -66,8 +68,16 @@ def test_paper_budget_dry_run_lists_every_job_quickly(tmp_path):
                    "results/figures/denton2018_supp_fig4_trajectories.pdf", "results/tables/srvp2020_table6_pendulum.md",
                    "results/runs/srvp-pendulum/seed0/model.pt", "data/processed/pendulum/test",
                    "results/tables/srvp2020_table7_bair.md", "results/tables/srvp2020_table8_kth.md",
-                   "results/tables/srvp2020_table9_kth.md"):
+                   "results/tables/srvp2020_table9_kth.md", "results/tables/provide2021_table1.md",
+                   "results/tables/provide2021_table2.md", "results/tables/provide2021_table3.md",
+                   "results/figures/provide2021_fig3_balls.pdf", "results/figures/provide2021_fig4_clevrer.pdf",
+                   "results/figures/provide2021_fig5_prediction.pdf", "results/figures/provide2021_fig6_velocity.pdf",
+                   "data/processed/bouncing_balls", "results/eval/provide-balls4_colour/balls678_colour_4_k9/seed0",
+                   "results/eval/provide-balls4_binary/velocity/seed0"):
         assert output in out.stdout
+    for experiment in ("iodine", "seq_iodine", "provide", "provide_base", "provide_noentropy"):
+        assert f"results/runs/{experiment}-balls4_binary/seed0/model.pt" in out.stdout
+    assert "bouncing_balls_small" not in out.stdout  # the small instance is the laptop budgets'
     assert elapsed < 10, f"dry run took {elapsed:.1f} s"
 
 
@@ -77,7 +87,7 @@ def test_paper_budget_with_real_video_enabled_lists_every_srvp_and_svg_job_quick
     checkout = clean_checkout(tmp_path)
     cfg_path = checkout / "config" / "config.yaml"
     cfg = yaml.safe_load(cfg_path.read_text())
-    for raw in ("kth", "human36m", "bair"):
+    for raw in ("kth", "human36m", "bair", "clevrer"):
         cfg["raw_data"][raw]["enabled"] = True
     cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
     start = time.perf_counter()
@@ -87,10 +97,11 @@ def test_paper_budget_with_real_video_enabled_lists_every_srvp_and_svg_job_quick
     # 15 more experiments: SRVP (residual, GRU, MLP) on KTH, Human3.6M and BAIR, SRVP trained with Δt = 1 and with
     # DCGAN coders on KTH, SVG-FP (VGG, DCGAN) on KTH, SVG-LP on Human3.6M and BAIR. Evaluations: standard + FVD for
     # all 15; Δt = 1/4 and its FVD for the three residual models; Δt = 1, 1/3, 1/5 for the three Tables 7-9 models
-    # (1/2 and 1/4 too for the Δt = 1 one); the Human3.6M content swap
-    assert counts == {"acquire_mnist": 1, "prepare_digits": 1, "make_testset": 6, "train": 32, "evaluate": 79,
-                      "baseline": 10, "render_figure": 19, "render_table": 12, "all": 1, "plot_training": 32,
-                      "acquire_raw": 4, "preprocess_raw": 4}
+    # (1/2 and 1/4 too for the Δt = 1 one); the Human3.6M content swap. CLEVRER: IODINE, SEQ-IODINE, PROVIDE, Base
+    # and Grid, 5 standard evaluations, 3 on 6 objects (K = 7), PROVIDE's prediction
+    assert counts == {"acquire_mnist": 1, "prepare_digits": 1, "make_testset": 6, "train": 45, "evaluate": 108,
+                      "baseline": 10, "render_figure": 23, "render_table": 15, "all": 1, "plot_training": 45,
+                      "acquire_raw": 6, "preprocess_raw": 6}
     plan = out.stdout
     for experiment in ("srvp-kth", "srvp_dt1-kth", "srvp_dcgan-kth", "srvp_gru-kth", "srvp_mlp-kth", "svg_fp-kth",
                        "svg_fp_dcgan-kth", "srvp-human36m", "srvp_gru-human36m", "srvp_mlp-human36m", "svg_lp-human36m",
@@ -105,6 +116,9 @@ def test_paper_budget_with_real_video_enabled_lists_every_srvp_and_svg_job_quick
         for variant in ("dt_1", "dt_1_2", "dt_1_3", "dt_1_4", "dt_1_5"):
             assert f"results/eval/{experiment}/{variant}/seed0/metrics.csv" in plan
     assert "results/eval/srvp-human36m/content_swap/seed0/metrics.csv" in plan
+    for experiment in ("iodine", "seq_iodine", "provide", "provide_base", "provide_grid"):
+        assert f"results/eval/{experiment}-clevrer/standard/seed0/metrics.csv" in plan
+    assert "results/eval/provide-clevrer/clevrer_6_k7/seed0/metrics.csv" in plan
     for output in ("tables/srvp2020_table1_fvd.md", "tables/srvp2020_table3_kth.md", "tables/srvp2020_table4_human36m.md",
                    "tables/srvp2020_table5_bair.md", "tables/srvp2020_table7_bair.md", "tables/srvp2020_table8_kth.md",
                    "tables/srvp2020_table9_kth.md", "tables/srvp2020_table10_kth.md",
@@ -125,10 +139,14 @@ def test_dry_run_with_every_raw_dataset_enabled_lists_all_data_jobs(tmp_path):
     cfg_path.write_text(yaml.safe_dump(cfg))
     out = run(["snakemake", "-n", "--quiet", "rules"], checkout)
     counts = job_counts(out.stdout)
+    # the 8 acquired ones, and the small generated balls the default budget reads (the paper-size balls are made
+    # only where a budget reads them)
     assert counts["acquire_raw"] == 9 and counts["preprocess_raw"] == 9
     plan = run(["snakemake", "-n"], checkout).stdout
     for name in cfg["raw_data"]:
-        assert f"data/raw/{name}.inventory.json" in plan and f"data/processed/{name}" in plan
+        made = name != "bouncing_balls"
+        assert (f"data/raw/{name}.inventory.json" in plan) == made
+        assert bool(re.search(rf"data/processed/{name}(\s|,|$)", plan)) == made, name
 
 
 def test_one_figure_builds_only_what_it_needs(tmp_path):

@@ -145,3 +145,26 @@ def test_table1_puts_ours_above_the_papers_and_says_why_a_cell_is_empty(repo):
     assert isinstance(ours[("F-ARI ↑", "30")], Missing) and "shorter than 30 frames" in ours[("F-ARI ↑", "30")].reason
     assert table.loc["Balls: IODINE (ours)"][("ARI ↑", "10")].reason == "not run at budget default"
     assert "Bouncing Balls, 4 balls, binary: R-NEM (van Steenkiste et al. 2018) (ours)" not in table.index
+
+
+def test_squeezenet_weights_are_a_declared_file_the_training_job_reads(balls, tmp_path):
+    from latentvideo.models.squeezenet_features import SqueezeNetFeatures
+    from latentvideo.training.trainer import build_training_state
+
+    cfg, _ = balls
+    cfg = copy.deepcopy(cfg)
+    cfg["budgets"]["smoke"]["hyperparameters"]["provide"]["squeezenet"] = True
+    weights = tmp_path / "squeezenet1_1.pth"
+    cfg["model_weights"]["squeezenet1_1"]["path"] = str(weights)
+    assert targets.training_input(cfg, "provide-balls4_binary")[-1] == str(weights)  # a job input
+    settings = config.experiment_settings(cfg, "provide-balls4_binary")
+    with pytest.raises(ValueError, match=f"model_weights.squeezenet1_1: {weights} does not exist"):
+        build_training_state(settings, 0, torch.device("cpu"))
+    torch.manual_seed(3)
+    source = SqueezeNetFeatures()
+    torch.save({f"features.{k}": v for k, v in source.features.state_dict().items()}, weights)
+    model = build_training_state(settings, 0, torch.device("cpu")).model
+    assert all(torch.equal(a, b) for a, b in zip(model.features.features.parameters(), source.features.parameters()))
+    del cfg["model_weights"]
+    with pytest.raises(config.ConfigError, match="declare them under model_weights"):
+        config.experiment_settings(cfg, "provide-balls4_binary")

@@ -549,7 +549,20 @@ def experiment_settings(cfg: Mapping[str, Any], experiment: str) -> dict[str, An
         "training": training_settings(cfg, experiment),
         "budget": cfg["budget"],
         "digits": {k: v for k, v in cfg["digits"].items() if k != "mnist"},
+        "model_weights": model_weight_files(cfg, experiment),
     })
+
+
+def model_weight_files(cfg: Mapping[str, Any], experiment: str) -> dict[str, Any]:
+    """``{name: model_weights.<name>}`` of the pretrained weights the experiment's model loads at this budget
+    (e.g. PROVIDE's SqueezeNet layers when ``squeezenet: true``); an error names the missing declaration."""
+    exp = _known_experiment(cfg, experiment)
+    names = registered_models()[exp["model"]].needed_weights(_merged_hyperparameters(cfg, budget_of(cfg), experiment))
+    missing = [n for n in names if n not in cfg.get("model_weights", {})]
+    if missing:
+        raise ConfigError(f"experiments.{experiment}: its model loads pretrained weights {missing}; declare them under "
+                          f"model_weights (path, sha256; README 'Model weights')")
+    return {name: dict(cfg["model_weights"][name]) for name in names}
 
 
 def evaluation_protocol(cfg: Mapping[str, Any], experiment: str, variant: str = "standard") -> dict[str, Any]:

@@ -67,6 +67,9 @@ def _train(cfg: Mapping[str, Any], w: Mapping[str, str]) -> list[str]:
     raw = budget_entry(cfg, exp["dataset"]).get("raw")
     if raw is not None:
         keys.append(f"raw_data.{raw}")
+    from latentvideo.config import model_weight_files
+
+    keys += [f"model_weights.{name}" for name in model_weight_files(cfg, w["experiment"])]
     return keys
 
 

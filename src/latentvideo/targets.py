@@ -44,8 +44,10 @@ def stored_source(cfg: Mapping[str, Any], dataset: str) -> list[str]:
 
 
 def training_input(cfg: Mapping[str, Any], experiment: str) -> list[str]:
-    """What an experiment trains on (:func:`stored_source` of its dataset)."""
-    return stored_source(cfg, cfg["experiments"][experiment]["dataset"])
+    """What an experiment trains on (:func:`stored_source` of its dataset) and the pretrained weight files its
+    model loads (``model_weights``)."""
+    weights = [entry["path"] for entry in config.model_weight_files(cfg, experiment).values()]
+    return [*stored_source(cfg, cfg["experiments"][experiment]["dataset"]), *weights]
 
 
 def generated_datasets(cfg: Mapping[str, Any]) -> list[str]:

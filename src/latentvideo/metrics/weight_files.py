@@ -27,17 +27,19 @@ class WeightFile(NamedTuple):
     sha256: str
 
 
-def weight_file(name: str, entry: Mapping[str, Any] | None, how_to_obtain: str) -> WeightFile:
-    """The file of ``metric_weights.<name>`` (``entry``), checked; raises :class:`WeightFileError` saying why it
-    cannot be used (not configured, absent, or its sha256 differs from the pinned one) and how to obtain it."""
+def weight_file(name: str, entry: Mapping[str, Any] | None, how_to_obtain: str,
+                section: str = "metric_weights") -> WeightFile:
+    """The file of ``<section>.<name>`` (``entry``; ``model_weights`` for a model's pretrained layers), checked;
+    raises :class:`WeightFileError` saying why it cannot be used (not configured, absent, or its sha256 differs
+    from the pinned one) and how to obtain it."""
     if not entry or not entry.get("path"):
-        raise WeightFileError(f"metric_weights.{name} is not configured ({how_to_obtain})")
+        raise WeightFileError(f"{section}.{name} is not configured ({how_to_obtain})")
     path = Path(entry["path"])
     if not path.is_file():
-        raise WeightFileError(f"metric_weights.{name}: {path} does not exist ({how_to_obtain})")
+        raise WeightFileError(f"{section}.{name}: {path} does not exist ({how_to_obtain})")
     actual = sha256_file(path)
     if entry.get("sha256") and entry["sha256"] != actual:
-        raise WeightFileError(f"{path}: sha256 mismatch: metric_weights.{name}.sha256 {entry['sha256']}, file {actual}")
+        raise WeightFileError(f"{path}: sha256 mismatch: {section}.{name}.sha256 {entry['sha256']}, file {actual}")
     return WeightFile(path, actual)
 
 

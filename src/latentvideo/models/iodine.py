@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import torch
 
 from latentvideo.models.iterative_inference import (Decomposition, Inference, SlotConfig, SlotInference, SlotLoss,
-                                                    sample)
+                                                    pretrained_weights, sample)
 from latentvideo.models.spec import ModelSpec
 
 
@@ -59,4 +59,4 @@ class Iodine(SlotInference):
         return Inference(SlotLoss(*per_video, total), decomposition, last)
 
 
-MODELS = {"iodine": ModelSpec(Iodine, IodineConfig)}
+MODELS = {"iodine": ModelSpec(Iodine, IodineConfig, weight_files=pretrained_weights)}

@@ -155,6 +155,14 @@ def _normalised(t: torch.Tensor, dims: int) -> torch.Tensor:
     return F.layer_norm(t, t.shape[-dims:])
 
 
+SQUEEZENET_WEIGHTS = "squeezenet1_1"  # config model_weights.<name> of the frozen SqueezeNet layers
+
+
+def pretrained_weights(cfg: SlotConfig) -> tuple[str, ...]:
+    """The ``model_weights`` entries a slot model loads: the SqueezeNet layers' ImageNet weights if it has them."""
+    return (SQUEEZENET_WEIGHTS,) if cfg.squeezenet else ()
+
+
 class SlotInference(AdamStep, nn.Module):
     """The shared machinery: ``lambda_0``, the decoder, the refinement network, the optional features, the
     objective and the training step (Adam from :class:`AdamStep`, plus the clip and the adaptive beta).
@@ -257,6 +265,13 @@ class SlotInference(AdamStep, nn.Module):
     # -- the objective and training ----------------------------------------------------------------------------
     def infer(self, x: torch.Tensor, slots: int | None = None, training: bool = True) -> Inference:
         raise NotImplementedError
+
+    def load_weight_file(self, name: str, path: str) -> None:
+        """Load the user's pretrained weights ``model_weights.<name>`` (:func:`pretrained_weights`)."""
+        if name != SQUEEZENET_WEIGHTS or self.features is None:
+            raise ValueError(f"{type(self).__name__} loads no weight file {name!r} (squeezenet: "
+                             f"{self.cfg.squeezenet})")
+        self.features.load_imagenet_weights(path)
 
     def loss(self, x: torch.Tensor) -> SlotLoss:
         """x: (T, B, C, H, W) in [0, 1]. Inference needs gradients (the refinement inputs), also under no_grad."""

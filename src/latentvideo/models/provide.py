@@ -38,7 +38,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from latentvideo.models.iterative_inference import (Decomposition, Inference, Prior, SlotConfig, SlotInference,
-                                                    SlotLoss, sample)
+                                                    SlotLoss, pretrained_weights, sample)
 from latentvideo.models.spec import ModelSpec
 
 SCHEDULES = ("triangular", "full")
@@ -141,7 +141,8 @@ class Provide(SlotInference):
 
 
 MODELS = {
-    "provide": ModelSpec(Provide, ProvideConfig),
+    "provide": ModelSpec(Provide, ProvideConfig, weight_files=pretrained_weights),
     # Table 3's "Base": the 2D-LSTM on the full grid, without conditional prior and generation
-    "provide_base": ModelSpec(Provide, ProvideConfig, fixed={"schedule": "full", "conditional": False}),
+    "provide_base": ModelSpec(Provide, ProvideConfig, fixed={"schedule": "full", "conditional": False},
+                              weight_files=pretrained_weights),
 }

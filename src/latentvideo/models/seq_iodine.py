@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 
 from latentvideo.models.iterative_inference import (Decomposition, Inference, SlotConfig, SlotInference, SlotLoss,
-                                                    sample)
+                                                    pretrained_weights, sample)
 from latentvideo.models.spec import ModelSpec
 
 
@@ -43,4 +43,4 @@ class SeqIodine(SlotInference):
                          terms.nll.detach())
 
 
-MODELS = {"seq_iodine": ModelSpec(SeqIodine, SlotConfig)}
+MODELS = {"seq_iodine": ModelSpec(SeqIodine, SlotConfig, weight_files=pretrained_weights)}

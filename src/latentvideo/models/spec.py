@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -25,11 +25,19 @@ class ModelSpec:
     """A registered model: its class, its hyper-parameter dataclass, and fields fixed by the name.
 
     ``build(**hyperparameters)`` = ``model_class(config_class(**fixed, **hyperparameters))``.
+    ``weight_files(config)``: the ``model_weights`` entries (user-provided pretrained weights, e.g. PROVIDE's
+    frozen SqueezeNet layers) a model of that config needs; the trainer passes each to the model's
+    ``load_weight_file(name, path)`` after building it.
     """
 
     model_class: type[nn.Module]
     config_class: type
     fixed: Mapping[str, Any] = field(default_factory=dict)
+    weight_files: Callable[[Any], tuple[str, ...]] = field(default=lambda config: ())
+
+    def needed_weights(self, hyperparameters: Mapping[str, Any]) -> tuple[str, ...]:
+        """The ``model_weights`` entries a model of these hyper-parameters loads when it is built for training."""
+        return self.weight_files(self.config_class(**self.fixed, **hyperparameters))
 
     def hyperparameter_names(self) -> set[str]:
         """The keyword arguments this model accepts: its config fields not fixed by the name."""

@@ -41,6 +41,7 @@ from latentvideo.config import budget_summary
 from latentvideo.data.dataset_kinds import open_training_data
 from latentvideo.data.training_stream import to_float_video
 from latentvideo.devices import describe, pick_device
+from latentvideo.metrics.weight_files import weight_file
 from latentvideo.models import build_model
 from latentvideo.models.optimisation import Optimisation, OptimiserSettings
 from latentvideo.progress import Mode, Progress, format_terms
@@ -102,10 +103,14 @@ def optimiser_settings(settings: dict[str, Any]) -> OptimiserSettings:
 
 
 def build_training_state(settings: dict[str, Any], seed: int, device: torch.device) -> TrainingState:
-    """Model and its optimisation (the model's own ``configure_optimisation``), freshly initialised from ``seed``."""
+    """Model and its optimisation (the model's own ``configure_optimisation``), freshly initialised from ``seed``,
+    with the user's pretrained weight files it loads (``settings["model_weights"]``) in place."""
     torch.manual_seed(seed)
     with determinism.thread_independent():
         model = build_model(settings["model"], settings["hyperparameters"])
+    for name, entry in settings.get("model_weights", {}).items():
+        found = weight_file(name, entry, "README 'Model weights' says where to get it", section="model_weights")
+        model.load_weight_file(name, str(found.path))
     model = model.to(device)
     return TrainingState(model, model.configure_optimisation(optimiser_settings(settings)))
 

@@ -250,6 +250,7 @@ def test_smoke_dag_end_to_end_from_a_clean_checkout(smoke_checkout):
     fifth = json.loads((checkout / "data" / "processed" / "fifth_ave" / "manifest.json").read_text())
     assert fifth["acquisition"] == "substitute" and fifth["splits"]["train"]["chunks"] >= 1
     check_real_video(checkout)
+    check_provide(checkout)
     # nothing left to do, and the report holds the figures
     again = run(["snakemake", "-n", "--config", "budget=smoke"], checkout)
     assert "Nothing to be done" in again.stdout + again.stderr
@@ -308,6 +309,42 @@ def check_real_video(checkout) -> None:
     texts = [t["text"] for t in figure_style.read_layout(results / "figures" / "srvp2020_fig4_samples_kth.png")["texts"]]
     assert {"SRVP: best (LPIPS)", "SRVP: worst (LPIPS)", "SVG: best (LPIPS)"} <= set(texts)  # chosen as the paper
     assert not any("chosen by PSNR" in t for t in texts)
+
+
+def check_provide(checkout) -> None:
+    """PROVIDE's Tables 1-3 and Figs. 3-6 from the generated balls (the small instance) and the CLEVRER fixture:
+    our cells computed where the smoke budget scores them, the paper's beside them, the gaps explained."""
+    results = checkout / "results"
+    number = r"-?\d+\.\d{4} ± \d+\.\d{4}"
+    table1 = check_markdown((results / "tables" / "provide2021_table1.md").read_text())
+    header = table1[0]
+    for method in ("Bouncing Balls, 4 balls, binary: PROVIDE (ours)", "Bouncing Balls, 4 balls, binary: IODINE (ours)",
+                   "Bouncing Balls, 4 balls, binary: SEQ-IODINE (ours)", "CLEVRER, 3-5 objects: PROVIDE (ours)"):
+        row = dict(zip(header, next(r for r in table1 if r[0] == method)))
+        assert re.fullmatch(number, row["F-ARI ↑ (10)"]) and row["F-ARI ↑ (20)"].startswith("—"), row  # 10 frames
+    paper = dict(zip(header, next(r for r in table1 if r[0] == "Bouncing Balls, 4 balls, binary: PROVIDE (paper)")))
+    assert paper["ARI ↑ (40)"] == "0.7294"
+    text = (results / "tables" / "provide2021_table1.md").read_text()
+    assert "not scored at budget smoke: its test videos are shorter than 20 frames" in text
+    table2 = check_markdown((results / "tables" / "provide2021_table2.md").read_text())
+    row = next(r for r in table2 if r[0].startswith("CLEVRER, 3-5 objects: PROVIDE (ours)"))
+    assert all(re.fullmatch(number, c) for c in row[1:]), row  # the fixture's 6-object video, K = 7
+    table3 = check_markdown((results / "tables" / "provide2021_table3.md").read_text())
+    assert any(r[0].startswith("Bouncing Balls, 4 balls, binary: Base (2D-LSTM) (ours)") for r in table3)
+    for name in ("provide2021_fig3_balls", "provide2021_fig4_clevrer", "provide2021_fig5_prediction",
+                 "provide2021_fig6_velocity"):
+        for ext in ("pdf", "png"):
+            assert (results / "figures" / f"{name}.{ext}").stat().st_size > 1000, name
+    with np.load(results / "eval" / "provide-balls4_binary" / "balls678_k9" / "seed0" / "samples.npz") as z:
+        assert z["masks"].shape[2] == 9 and z["truth"].shape[2:] == (16, 16, 3)  # K = 9; binary read as RGB
+    prediction = pd.read_csv(results / "eval" / "provide-clevrer" / "prediction" / "seed0" / "metrics.csv",
+                             dtype={"t": str})
+    assert set(prediction.loc[prediction["metric"] == "fari", "t"]) == {"mean", *map(str, range(21, 31))}
+    balls = json.loads((checkout / "data" / "processed" / "bouncing_balls_small" / "manifest.json").read_text())
+    assert balls["acquisition"] == "generated" and balls["splits"]["balls4_train"]["videos"] == 600
+    assert not (checkout / "data" / "processed" / "bouncing_balls").exists()  # the paper-size files: not read
+    statement = json.loads((results / "eval" / "provide-balls4_binary" / "standard" / "seed0" / "eval.json").read_text())
+    assert "without SqueezeNet features" in statement["statement"]
 
 
 def check_report(text: str, results) -> None:

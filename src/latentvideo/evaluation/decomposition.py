@@ -73,6 +73,25 @@ def slot_arrays(x: torch.Tensor, ids: np.ndarray, decomposition: Any) -> dict[st
             "ids": ids.astype(np.uint8), "masks": masks, "slot_means": means}
 
 
+class SavedVideos:
+    """The arrays ``samples.npz`` keeps (:func:`slot_arrays`) of the first ``limit`` test videos, batch by batch."""
+
+    def __init__(self, limit: int):
+        self.limit, self.kept, self.arrays = limit, 0, {}
+
+    def add(self, x: torch.Tensor, ids: np.ndarray, decomposition: Any) -> None:
+        keep = min(self.limit - self.kept, x.shape[1])
+        if keep <= 0:
+            return
+        first = type(decomposition)(*(t[:, :keep] for t in decomposition))
+        for key, value in slot_arrays(x[:, :keep], ids[:keep], first).items():
+            self.arrays.setdefault(key, []).append(value)
+        self.kept += keep
+
+    def collected(self) -> dict[str, np.ndarray]:
+        return {key: np.concatenate(parts) for key, parts in self.arrays.items()}
+
+
 def squeezenet_note(job: EvaluationJob) -> str:
     """Which refinement inputs the model had: with or without the frozen SqueezeNet features."""
     used = job.settings.get("hyperparameters", {}).get("squeezenet", False)
@@ -83,8 +102,7 @@ def run(job: EvaluationJob) -> ProtocolResult:
     frames = job.test_dataset["test_length"]
     slots = job.variant_settings.get("slots")
     per_video: dict[str, list[np.ndarray]] = {m: [] for m in METRICS}
-    saved: dict[str, list[np.ndarray]] = {}
-    kept = 0
+    saved = SavedVideos(job.evaluation["saved_videos"])
     for batch in test_batches(job, frames):
         torch.manual_seed(EVAL_SEED)
         decomposition = job.model.decompose(batch.x, slots=slots)
@@ -92,19 +110,14 @@ def run(job: EvaluationJob) -> ProtocolResult:
             per_video[metric].append(values)
         error = (decomposition.reconstruction() - batch.x) ** 2
         per_video["mse"].append(error.mean(dim=(2, 3, 4)).transpose(0, 1).double().cpu().numpy())
-        keep = min(job.evaluation["saved_videos"] - kept, batch.x.shape[1])
-        if keep > 0:
-            for key, value in slot_arrays(batch.x[:, :keep], batch.ids[:keep],
-                                          type(decomposition)(*(t[:, :keep] for t in decomposition))).items():
-                saved.setdefault(key, []).append(value)
-            kept += keep
+        saved.add(batch.x, batch.ids, decomposition)
     scores = {m: np.concatenate(v) for m, v in per_video.items()}
     meta = {**job.meta, "samples": 1, "test_videos": len(scores["ari"])}
     rows = [row for m in METRICS for row in metric_rows(meta, m, scores[m], 1)]
     lengths = [n for n in job.protocol.get("lengths", []) if n <= frames]
     rows += [row for n in lengths for m in METRICS for row in mean_rows(meta, f"{m}_first_{n}",
                                                                            scores[m][:, :n].mean(axis=1))]
-    summary = write_results(job.out_dir, rows, {k: np.concatenate(v) for k, v in saved.items()})
+    summary = write_results(job.out_dir, rows, saved.collected())
     k = slots or job.model.cfg.slots
     statement = (f"{trained_at(meta)}, {meta['test_videos']} test videos of {frames} frames, K = {k} slots, "
                  f"{squeezenet_note(job)}")

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from latentvideo.evaluation.decomposition import per_frame_scores, slot_arrays, squeezenet_note, test_batches
+from latentvideo.evaluation.decomposition import SavedVideos, per_frame_scores, squeezenet_note, test_batches
 from latentvideo.evaluation.frame_prediction import EVAL_SEED
 from latentvideo.evaluation.protocols import EvaluationJob, ProtocolResult, ProtocolSpec, trained_at, write_results
 from latentvideo.evaluation.tidy import mean_rows, metric_rows, not_computed_rows
@@ -57,8 +57,7 @@ def run(job: EvaluationJob) -> ProtocolResult:
     observed, predicted = job.variant_settings["observed"], job.variant_settings["predicted"]
     horizons = [h for h in job.variant_settings.get("horizons", [predicted]) if h <= predicted]
     scores: dict[str, list[np.ndarray]] = {"ari": [], "fari": [], "velocity_cosine": []}
-    saved: dict[str, list[np.ndarray]] = {}
-    kept = 0
+    saved = SavedVideos(job.evaluation["saved_videos"])
     for batch in test_batches(job, observed + predicted):
         torch.manual_seed(EVAL_SEED)
         out = job.model.predict(batch.x[:observed], predicted)
@@ -70,20 +69,14 @@ def run(job: EvaluationJob) -> ProtocolResult:
             matching = match_slots(batch.ids[b, observed - 1], slots[b, observed - 1])
             scores["velocity_cosine"].append(
                 velocity_cosine(batch.ids[b, observed - 1:], slots[b, observed - 1:], matching).cosine[None])
-        keep = min(job.evaluation["saved_videos"] - kept, batch.x.shape[1])
-        if keep > 0:
-            for key, value in slot_arrays(batch.x[:, :keep], batch.ids[:keep],
-                                          type(out)(*(t[:, :keep] for t in out))).items():
-                saved.setdefault(key, []).append(value)
-            kept += keep
+        saved.add(batch.x, batch.ids, out)
     table = {m: np.concatenate(v) for m, v in scores.items()}
     meta = {**job.meta, "samples": 1, "test_videos": len(table["ari"])}
     rows = [row for m in ("ari", "fari") for row in metric_rows(meta, m, table[m], observed + 1)]
     rows += [row for h in horizons for m in ("ari", "fari")
              for row in mean_rows(meta, f"{m}_first_{h}", table[m][:, :h].mean(axis=1))]
     rows += velocity_rows(meta, table["velocity_cosine"], observed + 1)
-    summary = write_results(job.out_dir, rows, {"observed": np.int64(observed),
-                                                **{k: np.concatenate(v) for k, v in saved.items()}})
+    summary = write_results(job.out_dir, rows, {"observed": np.int64(observed), **saved.collected()})
     statement = (f"{trained_at(meta)}, {len(table['ari'])} test videos: {observed} frames inferred, {predicted} "
                  f"simulated, K = {job.model.cfg.slots} slots, {squeezenet_note(job)}")
     return ProtocolResult(summary, statement, record={"observed": observed, "predicted": predicted,

@@ -23,15 +23,12 @@ from torch.utils.data import Dataset
 from latentvideo.atomic import sha256_file
 from latentvideo.data.clip_sampling import ClipSampling, draw_clips, eligible_videos
 from latentvideo.data.dataset_kinds import DatasetKind, TestSplit, TrainingData, TrainingRequest
+from latentvideo.data.kinds.raw_video import processed
 from latentvideo.data.raw_datasets import RawDataset, declaration
 from latentvideo.data.shards import StoredSplit, read_manifest
 from latentvideo.data.training_stream import StoredClipSteps
 
 VALIDATION_STREAM = 3  # default_rng([seed, 3]) draws the validation clips
-
-
-def processed(raw: str) -> str:
-    return f"data/processed/{raw}"
 
 
 def _declaration(cfg: Mapping[str, Any], entry: Mapping[str, Any]) -> RawDataset:

@@ -77,7 +77,8 @@ def check_latex(tex: str) -> None:
             assert width == len(spec), line
     allowed = {"begin", "end", "centering", "small", "caption", "label", "toprule", "midrule", "bottomrule",
                "cmidrule", "multicolumn", "textsuperscript", "textbar", "pm", "Delta", "times", "par", "smallskip",
-               "footnotesize", "textbackslash", "textless", "textgreater", "ldots", "approx"}
+               "footnotesize", "textbackslash", "textless", "textgreater", "ldots", "approx", "uparrow",
+               "downarrow"}
     code = "\n".join(line for line in tex.splitlines() if not line.startswith("%"))
     assert set(re.findall(r"\\([A-Za-z]+)", code)) <= allowed, set(re.findall(r"\\([A-Za-z]+)", code)) - allowed
 

@@ -4,6 +4,7 @@ protocols -> Tables 1-3."""
 from __future__ import annotations
 
 import copy
+import json
 
 import numpy as np
 import pandas as pd
@@ -168,3 +169,33 @@ def test_squeezenet_weights_are_a_declared_file_the_training_job_reads(balls, tm
     del cfg["model_weights"]
     with pytest.raises(config.ConfigError, match="declare them under model_weights"):
         config.experiment_settings(cfg, "provide-balls4_binary")
+
+
+class Interrupt(Exception):
+    pass
+
+
+def test_a_killed_provide_run_resumes_bit_identically(balls, tmp_path):
+    """Colour balls with the adaptive beta (a checkpointed buffer) and the clipped Adam: killed after its step-2
+    checkpoint, the resumed run ends with the uninterrupted run's weights, beta and losses."""
+    from latentvideo.training import checkpoint
+
+    cfg, processed = balls
+    settings = config.experiment_settings(cfg, "provide-balls4_colour")
+    assert settings["hyperparameters"]["adaptive_beta"] and settings["dataset"]["stream"] == "colour"
+    settings["training"].update({"steps": 4, "batch_size": 2, "checkpoint_every": 2, "val_every": 2,
+                                 "log_every": 1})
+    ref = train(settings, 0, processed, tmp_path / "ref", device="cpu", progress="off")
+
+    def kill_at_3(step):
+        if step == 3:
+            raise Interrupt
+
+    with pytest.raises(Interrupt):
+        train(settings, 0, processed, tmp_path / "run", device="cpu", progress="off", on_step=kill_at_3)
+    resumed = train(settings, 0, processed, tmp_path / "run", device="cpu", progress="off")
+    a, b = checkpoint.load(ref), checkpoint.load(resumed)
+    assert all(torch.equal(a["model"][k], b["model"][k]) for k in a["model"]) and "beta" in a["model"]
+    logs = [[json.loads(x)["total"] for x in (d / "train_log.jsonl").read_text().splitlines()]
+            for d in (tmp_path / "ref", tmp_path / "run")]
+    assert logs[0] == logs[1] and len(logs[0]) == 4

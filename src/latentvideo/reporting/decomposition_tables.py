@@ -59,8 +59,12 @@ def _paper(value: float | None) -> str | Missing:
 
 
 def _frame(rows: list[dict[Any, Any]], columns: tuple[str, ...]) -> pd.DataFrame:
+    """Rows keyed by ``method``; tuple keys become column levels named ``columns``, plain keys one level."""
     table = pd.DataFrame(rows).set_index("method")
-    table.columns = pd.MultiIndex.from_tuples(table.columns, names=list(columns))
+    if len(columns) > 1:
+        table.columns = pd.MultiIndex.from_tuples(table.columns, names=list(columns))
+    else:
+        table.columns.name = columns[0]
     return table
 
 
@@ -105,10 +109,10 @@ def table2(metrics: pd.DataFrame, paper: Mapping[str, Any], not_run: NotRun, tit
         theirs: dict[Any, Any] = {"method": f"{_method(titles, ds, label, 'paper')}, tested on {test}"}
         for metric, name in METRICS:
             if "variant" in ref:
-                mine[(name, "")] = ours.cell(ref["variant"], ds, ev, metric, "no such metric")
-            theirs[(name, "")] = _paper(ref.get(metric))
+                mine[name] = ours.cell(ref["variant"], ds, ev, metric, "no such metric")
+            theirs[name] = _paper(ref.get(metric))
         rows += [mine, theirs] if "variant" in ref else [theirs]
-    return _frame(rows, ("metric", ""))
+    return _frame(rows, ("metric",))
 
 
 def table3(metrics: pd.DataFrame, paper: Mapping[str, Any], not_run: NotRun, titles: Mapping[str, str],
@@ -121,11 +125,11 @@ def table3(metrics: pd.DataFrame, paper: Mapping[str, Any], not_run: NotRun, tit
         mine: dict[Any, Any] = {"method": f"{_method(titles, ds, label, 'ours')}, length {length}"}
         theirs: dict[Any, Any] = {"method": f"{_method(titles, ds, label, 'paper')}, length {length}"}
         for metric, name in METRICS:
-            mine[(name, "")] = ours.cell(ref["variant"], ds, "standard", f"{metric}_first_{length}",
-                                         f"its test videos are shorter than {length} frames")
-            theirs[(name, "")] = _paper(ref.get(metric))
+            mine[name] = ours.cell(ref["variant"], ds, "standard", f"{metric}_first_{length}",
+                                   f"its test videos are shorter than {length} frames")
+            theirs[name] = _paper(ref.get(metric))
         rows += [mine, theirs]
-    return _frame(rows, ("metric", ""))
+    return _frame(rows, ("metric",))
 
 
 def budget_note(metrics: pd.DataFrame, titles: Mapping[str, str]) -> str:

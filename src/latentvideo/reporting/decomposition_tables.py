@@ -8,7 +8,9 @@ shorter than the length, the paper prints no number there).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -132,12 +134,29 @@ def table3(metrics: pd.DataFrame, paper: Mapping[str, Any], not_run: NotRun, tit
     return _frame(rows, ("metric",))
 
 
-def budget_note(metrics: pd.DataFrame, titles: Mapping[str, str]) -> str:
-    """The budget behind our numbers: per experiment its steps, batch, seed, test videos and slots."""
+def squeezenet_use(inputs: list[Mapping[str, Any]]) -> str:
+    """Which of our runs had the frozen SqueezeNet features in their refinement inputs (from each evaluation's
+    ``eval.json`` statement), as one sentence; "" without runs."""
+    used = {}
+    for record in inputs:
+        if record["kind"] == "experiment" and "metrics" in record:
+            statement = json.loads((Path(record["metrics"]).parent / "eval.json").read_text())["statement"]
+            used[record["label"]] = "SqueezeNet features in the refinement inputs" in statement
+    if not used:
+        return ""
+    if not any(used.values()):
+        return "No model of ours used the SqueezeNet features (model_weights.squeezenet1_1 not read)."
+    return "SqueezeNet features used by: " + ", ".join(sorted(label for label, on in used.items() if on)) + "."
+
+
+def budget_note(metrics: pd.DataFrame, titles: Mapping[str, str], inputs: list[Mapping[str, Any]] = ()) -> str:
+    """The budget behind our numbers: per experiment its steps, batch, seed and test videos, and which runs had
+    the SqueezeNet features (``inputs``: the render records)."""
     means = metrics[metrics["t"] == "mean"].drop_duplicates(["experiment", "evaluation", "seed"])
     if means.empty:
         return "Ours: no PROVIDE experiment ran at this budget."
     parts = dict.fromkeys(f"{r['label']} on {titles.get(r['dataset'], r['dataset'])}: {r['train_steps']} steps x "
                           f"batch {r['batch_size']}, seed {r['seed']}, {r['test_videos']} test videos"
                           for _, r in means.iterrows())
-    return f"Ours: budget '{means['budget'].iloc[0]}'; " + "; ".join(parts) + "."
+    features = squeezenet_use(list(inputs))
+    return f"Ours: budget '{means['budget'].iloc[0]}'; " + "; ".join(parts) + "." + (f" {features}" if features else "")

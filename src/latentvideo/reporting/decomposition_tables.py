@@ -1,9 +1,10 @@
 """PROVIDE Tables 1-3: decomposition scores (ARI, F-ARI, MSE) of ours beside the paper's.
 
 Every table has one row per (dataset, method, source): our row (mean ± 95% CI over test videos, the mean over
-seeds of each seed's numbers) directly above the paper's (a method we do not reimplement, R-NEM: the paper's only) (``config/paper_numbers/provide2021.yaml``). A cell we
-could not fill is ``Missing`` with the reason (the budget did not train the model, the budget's test videos are
-shorter than the length, the paper prints no number there).
+seeds of each seed's numbers) directly above the paper's (``config/paper_numbers/provide2021.yaml``; a method we
+do not reimplement, R-NEM, has the paper's row only). A cell we could not fill is ``Missing`` with the reason
+(the budget did not train the model, the budget's test videos are shorter than the length, the paper prints no
+number there).
 """
 
 from __future__ import annotations

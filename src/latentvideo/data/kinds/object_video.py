@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import torch
 from torch.utils.data import Dataset
 
 from latentvideo.atomic import sha256_file
@@ -61,9 +62,7 @@ class _StreamSteps(Dataset):
     def __len__(self) -> int:
         return len(self.steps)
 
-    def __getitem__(self, i: int) -> Any:
-        import torch
-
+    def __getitem__(self, i: int) -> torch.Tensor:
         return torch.from_numpy(as_model_channels(self.steps[i].numpy(), self.entry))
 
 
@@ -75,8 +74,11 @@ def _open_training(request: TrainingRequest) -> TrainingData:
     eligible = eligible_videos(split, length)
     validation = draw_clips(split, sampling, eligible[rng.integers(0, len(eligible), size=request.val_videos)],
                             length, rng, stream=stream)
-    steps = lambda start: _StreamSteps(StoredClipSteps(split, sampling, request.batch_size, length, request.seed,
-                                                       start, request.stop, stream=stream), entry)
+
+    def steps(start: int) -> Dataset:
+        return _StreamSteps(StoredClipSteps(split, sampling, request.batch_size, length, request.seed, start,
+                                            request.stop, stream=stream), entry)
+
     top = read_manifest(data_dir)
     return TrainingData(
         steps=steps, validation=as_model_channels(validation, entry),

@@ -336,7 +336,7 @@ def _budget_problems(cfg: Mapping[str, Any], bname: str, budget: Mapping[str, An
     for exp, variant in selection.evaluation_jobs(cfg, bname, enabled_only=False):  # every test set it reads
         spec = cfg["experiments"][exp]
         tested = cfg["evaluation_variants"].get(variant, {}).get("dataset", spec["dataset"])
-        ds = _budget_dataset(cfg, budget, tested) if tested in cfg["datasets"] else {}
+        ds = budget_entry(cfg, tested, budget) if tested in cfg["datasets"] else {}
         size = _model_frame_size(registered.get(spec["model"]), _merged_hyperparameters(cfg, budget, exp))
         if "frame_size" in ds and size not in (None, ds["frame_size"]):
             problems.append(f"budgets.{bname} ({exp}, evaluation {variant}): the model takes {size}-pixel frames, "
@@ -368,18 +368,13 @@ def _model_frame_size(spec: Any, hyper: Mapping[str, Any]) -> int | None:
     return {"frame_size": default, **spec.fixed, **hyper}["frame_size"] if default is not None else None
 
 
-def _budget_dataset(cfg: Mapping[str, Any], budget: Mapping[str, Any], name: str) -> dict[str, Any]:
-    """``datasets.<name>`` with ``budget``'s overrides (``budgets.<b>.datasets.<name>``) applied."""
-    return budget_entry(cfg, name, budget)
-
-
 def _dataset_override_problems(cfg: Mapping[str, Any], bname: str, name: str, budget: Mapping[str, Any],
                                schema: Mapping[str, Any]) -> list[str]:
     """The dataset entry a budget's override makes must satisfy the dataset schema of its kind."""
     entry_schema = {"$defs": schema["$defs"], **schema["properties"]["datasets"]["additionalProperties"]}
     validator = jsonschema.Draft202012Validator(entry_schema)
     return [f"budgets.{bname}.datasets.{name}: {err.message} (the merged entry, schema {schema_path()})"
-            for err in validator.iter_errors(_budget_dataset(cfg, budget, name))]
+            for err in validator.iter_errors(budget_entry(cfg, name, budget))]
 
 
 def _model_selection_problems(cfg: Mapping[str, Any], name: str, exp: Mapping[str, Any]) -> list[str]:
@@ -401,7 +396,7 @@ def dataset_entry(cfg: Mapping[str, Any], name: str) -> dict[str, Any]:
     """The config entry of dataset ``name`` under the active budget (its ``budgets.<b>.datasets`` overrides
     applied) with what its kind derives (e.g. ``channels``; a raw dataset's ``cond_frames`` and clip sampling
     from its protocol): what generators, training data, models and notebooks see."""
-    entry = _budget_dataset(cfg, budget_of(cfg), name)
+    entry = budget_entry(cfg, name)
     return copy.deepcopy({**entry, **kind_named(entry["kind"]).derived(cfg, entry)})
 
 

@@ -24,21 +24,16 @@ from torch.utils.data import Dataset
 from latentvideo.atomic import sha256_file
 from latentvideo.data.clip_sampling import ClipSampling, draw_clips, eligible_videos
 from latentvideo.data.dataset_kinds import DatasetKind, TestSplit, TrainingData, TrainingRequest
-from latentvideo.data.kinds.raw_video import processed
-from latentvideo.data.raw_datasets import RawDataset, declaration
+from latentvideo.data.kinds.raw_video import processed, raw_declaration, raw_reference_problems
 from latentvideo.data.shards import StoredSplit, read_manifest
 from latentvideo.data.training_stream import StoredClipSteps
 
 VALIDATION_STREAM = 3  # default_rng([seed, 3]) draws the validation clips
 
 
-def _declaration(cfg: Mapping[str, Any], entry: Mapping[str, Any]) -> RawDataset:
-    return declaration(entry["raw"], cfg["raw_data"][entry["raw"]])
-
-
 def stream_channels(cfg: Mapping[str, Any], entry: Mapping[str, Any]) -> int:
     """Channels of the stored ``stream`` (before ``rgb``)."""
-    return _declaration(cfg, entry).streams()[entry["stream"]]
+    return raw_declaration(cfg, entry).streams()[entry["stream"]]
 
 
 def channels(cfg: Mapping[str, Any], entry: Mapping[str, Any]) -> int:
@@ -90,14 +85,10 @@ def _open_training(request: TrainingRequest) -> TrainingData:
 
 
 def problems(cfg: Mapping[str, Any], name: str, entry: Mapping[str, Any]) -> list[str]:
-    raw = entry["raw"]
-    if raw not in cfg["raw_data"]:
-        return [f"datasets.{name}.raw: {raw!r} is not under raw_data"]
-    try:
-        spec = _declaration(cfg, entry)
-    except ValueError as err:
-        return [f"datasets.{name}.raw: {err}"]
-    out = []
+    unusable = raw_reference_problems(cfg, name, entry)
+    if unusable:
+        return unusable
+    raw, spec, out = entry["raw"], raw_declaration(cfg, entry), []
     streams = spec.streams()
     if entry["stream"] not in streams:
         out.append(f"datasets.{name}.stream: {entry['stream']!r} is not a stream of {spec.name} "

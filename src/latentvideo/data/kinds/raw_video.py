@@ -31,8 +31,20 @@ def processed(raw: str) -> str:
     return f"data/processed/{raw}"
 
 
-def _declaration(cfg: Mapping[str, Any], entry: Mapping[str, Any]) -> RawDataset:
+def raw_declaration(cfg: Mapping[str, Any], entry: Mapping[str, Any]) -> RawDataset:
+    """The :class:`RawDataset` a dataset entry reads (its ``raw_data.<raw>``'s dataset module)."""
     return declaration(entry["raw"], cfg["raw_data"][entry["raw"]])
+
+
+def raw_reference_problems(cfg: Mapping[str, Any], name: str, entry: Mapping[str, Any]) -> list[str]:
+    """``datasets.<name>.raw`` must be a key of ``raw_data`` whose dataset module is declared."""
+    if entry["raw"] not in cfg["raw_data"]:
+        return [f"datasets.{name}.raw: {entry['raw']!r} is not under raw_data"]
+    try:
+        raw_declaration(cfg, entry)
+    except ValueError as err:
+        return [f"datasets.{name}.raw: {err}"]
+    return []
 
 
 def _protocol(cfg: Mapping[str, Any], entry: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -42,7 +54,7 @@ def _protocol(cfg: Mapping[str, Any], entry: Mapping[str, Any]) -> Mapping[str, 
 def derived(cfg: Mapping[str, Any], entry: Mapping[str, Any]) -> dict[str, Any]:
     """``channels``, the clip sampling, and the protocol's conditioning and test lengths (what evaluation and
     the models need), so that they are part of the experiment's resolved settings."""
-    spec, protocol = _declaration(cfg, entry), _protocol(cfg, entry)
+    spec, protocol = raw_declaration(cfg, entry), _protocol(cfg, entry)
     clips = spec.clips(protocol)
     out: dict[str, Any] = {"channels": spec.channels, "clips": {"step": clips.step, "order": clips.order}}
     for key in ("cond_frames", "test_length"):
@@ -54,13 +66,10 @@ def derived(cfg: Mapping[str, Any], entry: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def problems(cfg: Mapping[str, Any], name: str, entry: Mapping[str, Any]) -> list[str]:
-    if entry["raw"] not in cfg["raw_data"]:
-        return [f"datasets.{name}.raw: {entry['raw']!r} is not under raw_data"]
-    try:
-        spec = _declaration(cfg, entry)
-    except ValueError as err:
-        return [f"datasets.{name}.raw: {err}"]
-    protocol = _protocol(cfg, entry)
+    unusable = raw_reference_problems(cfg, name, entry)
+    if unusable:
+        return unusable
+    spec, protocol = raw_declaration(cfg, entry), _protocol(cfg, entry)
     span, longest = spec.clips(protocol).span(entry["train_length"]), spec.video_length(protocol)
     if longest is not None and span > longest:
         return [f"datasets.{name}.train_length: a clip of {entry['train_length']} frames spans {span} stored frames, "
@@ -99,13 +108,13 @@ def open_training(request: TrainingRequest) -> TrainingData:
 
 def test_split(cfg: Mapping[str, Any], name: str, entry: Mapping[str, Any]) -> TestSplit:
     target = processed(entry["raw"])
-    return TestSplit(target, f"{target}/{_declaration(cfg, entry).test_split}")
+    return TestSplit(target, f"{target}/{raw_declaration(cfg, entry).test_split}")
 
 
 KINDS = {
     "raw_video": DatasetKind(
         description="clips of a preprocessed raw dataset (raw_data.<raw>)",
-        channels=lambda cfg, entry: _declaration(cfg, entry).channels,
+        channels=lambda cfg, entry: raw_declaration(cfg, entry).channels,
         sources=lambda cfg, entry: [processed(entry["raw"])],
         test_split=test_split,
         open_training=open_training,

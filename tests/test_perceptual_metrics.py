@@ -8,7 +8,8 @@ import pytest
 import scipy.linalg
 import torch
 
-from latentvideo.metrics.fvd import embed, frechet_distance, fvd, fvd_over_sets, gaussian, resize_tf1
+from latentvideo.metrics.frechet import frechet_distance, gaussian
+from latentvideo.metrics.fvd import embed, fvd, fvd_over_sets, resize_tf1
 from latentvideo.metrics.i3d import I3D
 from latentvideo.metrics.lpips import LPIPS, lpips_distance
 from latentvideo.metrics.weight_files import WeightFileError, load_state_dict, weight_file
@@ -49,7 +50,7 @@ def test_fvd_of_embeddings_uses_unbiased_covariances_and_sets_give_an_interval()
     mean, ci = fvd_over_sets(real, fakes)
     values = np.array([4.0, 16.0, 36.0])
     assert mean == pytest.approx(values.mean()) and ci == pytest.approx(1.96 * values.std() / np.sqrt(3))
-    with pytest.raises(ValueError, match="at least 2 videos"):
+    with pytest.raises(ValueError, match="at least 2 embeddings"):
         gaussian(real[:1])
 
 

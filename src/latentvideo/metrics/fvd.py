@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import torch
 
+from latentvideo.metrics.frechet import frechet_distance, gaussian
 from latentvideo.metrics.i3d import INPUT_SIZE, I3D
 from latentvideo.metrics.summary import mean_ci95
 
@@ -58,30 +59,6 @@ def embed(model: I3D, videos: Iterable[torch.Tensor], batch_size: int = 16) -> n
                 chunk = i3d_input(batch[start : start + batch_size].to(device))
                 out.append(model(chunk).double().cpu().numpy())
     return np.concatenate(out) if out else np.empty((0, 400))
-
-
-def gaussian(embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean ``(D,)`` and covariance ``(D, D)`` (n - 1 normalisation) of embeddings ``(N, D)``."""
-    x = np.asarray(embeddings, dtype=np.float64)
-    if len(x) < 2:
-        raise ValueError(f"a Fréchet distance needs at least 2 videos per side, got {len(x)}")
-    return x.mean(axis=0), np.cov(x, rowvar=False, ddof=1)
-
-
-def _sqrt_psd(matrix: np.ndarray) -> np.ndarray:
-    values, vectors = np.linalg.eigh((matrix + matrix.T) / 2)
-    return (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T
-
-
-def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray) -> float:
-    """``|mu1 - mu2|^2 + tr(S1 + S2 - 2 (S1 S2)^(1/2))``, with the trace of the square root from the symmetric
-    ``S1^(1/2) S2 S1^(1/2)`` (its eigenvalues), which is exact for covariance matrices and stable when they are
-    singular (fewer videos than dimensions)."""
-    root = _sqrt_psd(sigma1)
-    inner = np.linalg.eigvalsh(root @ sigma2 @ root)
-    trace_sqrt = float(np.sqrt(np.clip(inner, 0, None)).sum())
-    diff = np.asarray(mu1, np.float64) - np.asarray(mu2, np.float64)
-    return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2 * trace_sqrt)
 
 
 def fvd(real: np.ndarray, fake: np.ndarray) -> float:

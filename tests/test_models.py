@@ -175,8 +175,9 @@ def test_registry_rejects_unknown_names_and_keys():
 def test_registry_discovers_models_declared_by_their_modules():
     from latentvideo.models.registry import hyperparameter_names, model_names, registered_models
 
-    assert model_names() == ["adversarial_autoencoder", "factored_vae", "iodine", "provide", "provide_base", "seq_iodine",
-                             "srvp", "srvp_mlp_codec", "svg_fp", "svg_lp"]
+    assert model_names() == ["adversarial_autoencoder", "dsvae", "dsvae_factorised", "factored_vae", "iodine", "provide",
+                             "provide_base", "rwae_gan", "rwae_mmd", "seq_iodine", "srvp", "srvp_mlp_codec", "svg_fp",
+                             "svg_lp"]
     assert "learned_prior" not in hyperparameter_names("svg_fp")  # fixed by the name
     assert registered_models()["svg_fp"].fixed == {"learned_prior": False}
     assert {"frame_coder", "content"}.isdisjoint(hyperparameter_names("srvp_mlp_codec"))

@@ -13,7 +13,7 @@ Kinds are declared as ``KINDS = {name: DatasetKind(...)}`` in the modules of :mo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -67,6 +67,27 @@ class TestSetRequest(NamedTuple):
     shard_size: int
 
 
+class LabelledRequest(NamedTuple):
+    """Labelled videos for a judge classifier: the resolved dataset entry, its stored sources (``data_dir``), the
+    split to draw from (``train`` or ``validation``: never the test split), how many videos of which length,
+    and the seed of the draw (any sequence of ints)."""
+
+    dataset: Mapping[str, Any]
+    data_dir: Path
+    split: str
+    n_videos: int
+    length: int
+    seed: Sequence[int]
+
+
+class LabelledVideos(NamedTuple):
+    """videos: uint8 ``(N, T, H, W, C)``; labels: ``{factor: (N,) int64}`` indices into ``classes[factor]``."""
+
+    videos: np.ndarray
+    labels: dict[str, np.ndarray]
+    classes: dict[str, tuple[str, ...]]
+
+
 class TestSplit(NamedTuple):
     """target: the DAG output that produces the test split (what a rule depends on); directory: the split's
     own folder (what the evaluate command reads), equal to or inside ``target``."""
@@ -99,7 +120,9 @@ class DatasetKind:
     protocol). problems(cfg, name, entry): configuration errors only the kind can see. raw_inputs(entry): the
     ``raw_data`` entries it is preprocessed from (they must be enabled where an experiment trains on it).
     selects: whether its training data offers fixed validation windows for model selection
-    (``TrainingData.selection_windows``).
+    (``TrainingData.selection_windows``). factors(cfg, entry): ``{factor: class names}`` of the labels its videos
+    carry (the test split stores one per-video array per factor); labelled(request): labelled training or
+    validation videos for a judge (None: the kind has no labels).
     """
 
     description: str
@@ -112,6 +135,9 @@ class DatasetKind:
     problems: Callable[[Mapping[str, Any], str, Mapping[str, Any]], list[str]] = field(default=_no_problems)
     raw_inputs: Callable[[Mapping[str, Any]], list[str]] = field(default=_no_raw_data)
     selects: bool = False
+    factors: Callable[[Mapping[str, Any], Mapping[str, Any]], dict[str, tuple[str, ...]]] = field(
+        default=lambda cfg, entry: {})
+    labelled: Callable[[LabelledRequest], LabelledVideos] | None = None
 
     @property
     def generated(self) -> bool:

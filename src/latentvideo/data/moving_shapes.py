@@ -59,9 +59,9 @@ class MovingShapesSpec:
     frame_size: int = 64
     size_small: float = 0.2
     size_large: float = 0.35
-    speed: float = 0.04
+    speed: float = 0.06
     zigzag_period: int = 4
-    zigzag_amplitude: float = 0.08
+    zigzag_amplitude: float = 0.1
 
     @classmethod
     def from_config(cls, dataset: Mapping[str, Any]) -> "MovingShapesSpec":

@@ -15,7 +15,8 @@ import numpy as np
 from latentvideo.atomic import sha256_file
 from latentvideo.data import color_mnist, sm_mnist
 from latentvideo.data.color_mnist import ColorMovingMNISTSpec
-from latentvideo.data.dataset_kinds import DatasetKind, TestSetRequest, TestSplit, TrainingData, TrainingRequest
+from latentvideo.data.dataset_kinds import (DatasetKind, LabelledRequest, LabelledVideos, TestSetRequest, TestSplit,
+                                           TrainingData, TrainingRequest)
 from latentvideo.data.digit_videos import make_batch, make_test_set
 from latentvideo.data.digits import load_splits
 from latentvideo.data.shards import write_shards
@@ -65,8 +66,30 @@ def _build_test_set(spec_of, generator: str, request: TestSetRequest) -> dict[st
         provenance={"dataset": request.name, "generator": generator, "seed": dataset["test_seed"],
                     "digit_source": digits.source, "digit_pool": "test",
                     "digits_manifest_sha256": sha256_file(request.digits_dir / "manifest.json"), "spec": dict(dataset)},
-        extras={"trajectories": trajectories, "digit_indices": digit_idx, "labels": digits.test_labels[digit_idx]},
+        extras={"trajectories": trajectories, "digit_indices": digit_idx, "labels": digits.test_labels[digit_idx],
+                **({"digit": digits.test_labels[digit_idx][:, 0]} if spec_of(dataset).num_digits == 1 else {})},
     )
+
+
+DIGIT_CLASSES = tuple(str(d) for d in range(10))
+
+
+def digit_factors(cfg: Mapping[str, Any], entry: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    """One-digit videos are labelled with their digit (R-WAE's SM-MNIST); two digits carry no single label."""
+    return {"digit": DIGIT_CLASSES} if entry["num_digits"] == 1 else {}
+
+
+def _labelled(spec_of, request: LabelledRequest) -> LabelledVideos:
+    if request.dataset["num_digits"] != 1:
+        raise ValueError(f"labelled videos need one digit per video; the dataset has {request.dataset['num_digits']}")
+    digits = load_splits(request.data_dir / "digits.npz")
+    pool, labels = {"train": (digits.train, digits.train_labels), "validation": (digits.val, digits.val_labels)}[
+        request.split]
+    rng = np.random.default_rng([*request.seed, 4])
+    idx = rng.integers(0, len(pool), size=request.n_videos)
+    spec = spec_of(request.dataset)
+    videos = np.stack([spec.sequence([pool[j]], request.length, rng)[0] for j in idx])
+    return LabelledVideos(videos, {"digit": labels[idx].astype(np.int64)}, {"digit": DIGIT_CLASSES})
 
 
 def velocity_problems(cfg: Mapping[str, Any], name: str, entry: Mapping[str, Any]) -> list[str]:
@@ -78,8 +101,10 @@ def velocity_problems(cfg: Mapping[str, Any], name: str, entry: Mapping[str, Any
     return []
 
 
-def _kind(description: str, channels, spec_of, generator: str, problems=None) -> DatasetKind:
+def _kind(description: str, channels, spec_of, generator: str, problems=None, labelled: bool = False) -> DatasetKind:
     extra = {"problems": problems} if problems else {}
+    labelled = ({"factors": digit_factors, "labelled": lambda request: _labelled(spec_of, request)} if labelled
+                else {})
     return DatasetKind(
         description=description,
         channels=channels,
@@ -88,12 +113,14 @@ def _kind(description: str, channels, spec_of, generator: str, problems=None) ->
         open_training=lambda request: _open_training(spec_of, request),
         build_test_set=lambda request: _build_test_set(spec_of, generator, request),
         **extra,
+        **labelled,
     )
 
 
 KINDS = {
     "sm_mnist": _kind("Stochastic / deterministic moving MNIST (Denton & Fergus 2018), grey",
-                      lambda cfg, entry: 1, sm_mnist_spec, sm_mnist.GENERATOR_VERSION, velocity_problems),
+                      lambda cfg, entry: 1, sm_mnist_spec, sm_mnist.GENERATOR_VERSION, velocity_problems,
+                      labelled=True),
     "color_mnist": _kind("two-colour moving MNIST (Whitney & Fergus 2017, Appendix C), digit n in channel n",
                          lambda cfg, entry: 3, color_mnist_spec, color_mnist.GENERATOR_VERSION),
 }

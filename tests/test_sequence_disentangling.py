@@ -83,6 +83,7 @@ def test_dsvae_is_the_negative_elbo_and_takes_one_adam_step():
     torch.manual_seed(0)
     model = build_model("dsvae", {**SMALL, "actions": 2, "action_kl": 3.0})
     loss = model.loss(torch.rand(5, 4, 1, 32, 32))
+    loss = type(loss)(*(t.detach() for t in loss))
     assert float(loss.total) == pytest.approx(float(loss.reconstruction + loss.kl_content + loss.kl_motion
                                                      + 3 * loss.kl_action), rel=1e-6)
     assert min(float(loss.kl_content), float(loss.kl_motion), float(loss.kl_action)) >= 0
@@ -115,3 +116,13 @@ def test_a_killed_rwae_gan_run_resumes_bit_identically(tmp_path, digits, repo):
         assert moments_a and all(torch.equal(moments_a[i]["exp_avg"], moments_b[i]["exp_avg"]) for i in moments_a)
     log = [json.loads(line) for line in (tmp_path / "run" / "train_log.jsonl").read_text().splitlines()]
     assert {"critic", "content_penalty", "motion_mmd", "reconstruction"} <= set(log[-1])
+
+
+@pytest.mark.parametrize("name", ["rwae_mmd", "rwae_gan"])
+def test_validation_loss_is_computed_without_gradients(name):
+    """The trainer validates under ``torch.no_grad``: the critic's gradient terms must still be computable."""
+    torch.manual_seed(0)
+    model = build_model(name, SMALL).eval()
+    with torch.no_grad():
+        loss = model.loss(torch.rand(4, 5, 1, 32, 32))
+    assert all(torch.isfinite(t) and not t.requires_grad for t in loss)

@@ -109,8 +109,9 @@ def step_decay(total_steps: int):
 
 def mean_squared_gradient(network: nn.Module, points: torch.Tensor) -> torch.Tensor:
     """``E |grad_z network(z)|^2`` over ``points: (N, D)``, differentiable in the network's parameters."""
-    points = points.detach().requires_grad_(True)
-    (grad,) = torch.autograd.grad(network(points).sum(), points, create_graph=True)
+    with torch.enable_grad():  # also under no_grad (validation): the penalty is part of the objective
+        points = points.detach().requires_grad_(True)
+        (grad,) = torch.autograd.grad(network(points).sum(), points, create_graph=True)
     return grad.pow(2).sum(dim=1).mean()
 
 
@@ -173,9 +174,7 @@ class RWAE(nn.Module):
         """The encoder's objective on ``x`` without updating anything (validation)."""
         code = self.coder.encode(x)
         prior = self.coder.sample_content(x.shape[1], x.device)
-        with torch.enable_grad():
-            critic = self.critic_loss(code.content, prior)
-        return self.objective(x, code, prior, critic.detach())
+        return self.objective(x, code, prior, self.critic_loss(code.content, prior).detach())
 
     # --- model-owned optimisation ----------------------------------------------------------------------------
     def parameter_groups(self) -> dict[str, list[nn.Parameter]]:

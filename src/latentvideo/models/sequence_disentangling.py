@@ -137,6 +137,12 @@ class GaussianHead(nn.Module):
         return from_logvar(self.mean(h), self.logvar(h))
 
 
+def stack_draws(draws: list[tuple[torch.Tensor, DiagGaussian]]) -> tuple[torch.Tensor, DiagGaussian]:
+    """Per-step ``(sample (B, D), Gaussian)`` pairs -> samples ``(T, B, D)`` and their Gaussians ``(T, B, D)``."""
+    return (torch.stack([z for z, _ in draws]),
+            DiagGaussian(torch.stack([q.mean for _, q in draws]), torch.stack([q.scale for _, q in draws])))
+
+
 class MotionPrior(nn.Module):
     """p(z^m_t | z^m_<t): an LSTM cell over z^m_t-1 (zeros at t = 1)."""
 
@@ -156,15 +162,13 @@ class MotionPrior(nn.Module):
     def rollout(self, steps: int, batch: int, device: torch.device) -> tuple[torch.Tensor, DiagGaussian]:
         """Samples ``(steps, B, Dm)`` drawn step by step from the prior, and the Gaussians they were drawn from."""
         z = torch.zeros(batch, self.dim, device=device)
-        state, samples, means, scales = None, [], [], []
+        state, draws = None, []
         for _ in range(steps):
             state = self.cell(z, state)
             p = self.head(state[0])
             z = p.rsample()
-            samples.append(z)
-            means.append(p.mean)
-            scales.append(p.scale)
-        return torch.stack(samples), DiagGaussian(torch.stack(means), torch.stack(scales))
+            draws.append((z, p))
+        return stack_draws(draws)
 
 
 class MotionPosterior(nn.Module):
@@ -185,15 +189,13 @@ class MotionPosterior(nn.Module):
     def forward(self, e: torch.Tensor, content: torch.Tensor) -> tuple[torch.Tensor, DiagGaussian]:
         """``e: (T, B, frame_dim)``, ``content: (B, Dc)`` -> samples and Gaussians ``(T, B, Dm)``."""
         if self.kind == "recurrent":
-            z, state, samples, means, scales = e.new_zeros(e.shape[1], self.dim), None, [], [], []
+            z, state, draws = e.new_zeros(e.shape[1], self.dim), None, []
             for t in range(len(e)):
                 state = self.cell(torch.cat([e[t], z], dim=-1), state)
                 q = self.head(state[0])
                 z = q.rsample()
-                samples.append(z)
-                means.append(q.mean)
-                scales.append(q.scale)
-            return torch.stack(samples), DiagGaussian(torch.stack(means), torch.stack(scales))
+                draws.append((z, q))
+            return stack_draws(draws)
         if self.kind == "full":
             both, _ = self.bilstm(torch.cat([e, content.unsqueeze(0).expand(len(e), -1, -1)], dim=-1))
             q = self.head(self.rnn(both)[0])

@@ -96,6 +96,11 @@ class TestSplit(NamedTuple):
     directory: str
 
 
+def generated_test_split(cfg: Mapping[str, Any], name: str, entry: Mapping[str, Any]) -> TestSplit:
+    """Where a generated kind's ``make_testset`` writes dataset ``name``'s test set (target and folder alike)."""
+    return TestSplit(f"data/processed/{name}/test", f"data/processed/{name}/test")
+
+
 def _no_problems(cfg: Mapping[str, Any], name: str, entry: Mapping[str, Any]) -> list[str]:
     return []
 

@@ -11,7 +11,9 @@ import torch
 from torch.utils.data import Dataset
 
 from latentvideo.data.clip_sampling import ClipSampling, draw_clips, eligible_videos, step_videos
+from latentvideo.data import moving_shapes
 from latentvideo.data.digit_videos import VideoSpec, make_batch
+from latentvideo.data.moving_shapes import MovingShapesSpec
 from latentvideo.data.pendulum import TRAIN_STREAM, PendulumSpec, pool_seeds
 from latentvideo.data.shards import StoredSplit
 
@@ -26,7 +28,11 @@ class _Steps(Dataset):
         return self.stop - self.start
 
     def __getitem__(self, i: int) -> torch.Tensor:
-        return torch.from_numpy(self.batch(np.random.default_rng([self.seed, 2, self.start + i])))
+        return torch.from_numpy(self.batch_at(self.start + i))
+
+    def batch_at(self, step: int) -> np.ndarray:
+        """The uint8 batch of ``step``: by default :meth:`batch` drawn with ``default_rng([seed, 2, step])``."""
+        return self.batch(np.random.default_rng([self.seed, 2, step]))
 
     def batch(self, rng: np.random.Generator) -> np.ndarray:
         raise NotImplementedError
@@ -57,6 +63,20 @@ class PendulumSteps(_Steps):
         return self.spec.videos(pool_seeds(self.dataset, TRAIN_STREAM, idx), self.dataset["train_length"])[0]
 
 
+class ShapeSteps(_Steps):
+    """Moving Shapes videos, each from its own seed ``[train_seed, TRAIN_STREAM, seed, step, b]`` (fresh labels every
+    video); item s is uint8 ``(B, T, H, W, 3)``."""
+
+    def __init__(self, dataset: dict, batch_size: int, seed: int, start: int, stop: int):
+        super().__init__(seed, start, stop)
+        self.dataset, self.spec, self.batch_size = dataset, MovingShapesSpec.from_config(dataset), batch_size
+
+    def batch_at(self, step: int) -> np.ndarray:
+        seeds = [[self.dataset["train_seed"], moving_shapes.TRAIN_STREAM, self.seed, step, b]
+                 for b in range(self.batch_size)]
+        return self.spec.videos(seeds, self.dataset["train_length"])[0]
+
+
 class StoredClipSteps(_Steps):
     """Training clips from a stored split, drawn as :mod:`latentvideo.data.clip_sampling` says; item s is
     uint8 ``(B, seq_len, H, W, C)`` of ``stream``. Reads only the clips' frames (memory-mapped shards)."""
@@ -68,11 +88,10 @@ class StoredClipSteps(_Steps):
         self.stream = stream
         self.eligible = eligible_videos(split, sampling.span(seq_len))
 
-    def __getitem__(self, i: int) -> torch.Tensor:
-        step = self.start + i
+    def batch_at(self, step: int) -> np.ndarray:
         rng = np.random.default_rng([self.seed, 2, step])
         videos = step_videos(self.eligible, self.sampling, self.batch_size, self.seed, step, rng)
-        return torch.from_numpy(draw_clips(self.split, self.sampling, videos, self.seq_len, rng, self.stream))
+        return draw_clips(self.split, self.sampling, videos, self.seq_len, rng, self.stream)
 
 
 def to_float_video(batch: torch.Tensor) -> torch.Tensor:

@@ -15,8 +15,8 @@ import numpy as np
 from latentvideo.atomic import sha256_file
 from latentvideo.data import color_mnist, sm_mnist
 from latentvideo.data.color_mnist import ColorMovingMNISTSpec
-from latentvideo.data.dataset_kinds import (DatasetKind, LabelledRequest, LabelledVideos, TestSetRequest, TestSplit,
-                                           TrainingData, TrainingRequest)
+from latentvideo.data.dataset_kinds import (DatasetKind, LabelledRequest, LabelledVideos, TestSetRequest,
+                                           TrainingData, TrainingRequest, generated_test_split)
 from latentvideo.data.digit_videos import make_batch, make_test_set
 from latentvideo.data.digits import load_splits
 from latentvideo.data.shards import write_shards
@@ -109,7 +109,7 @@ def _kind(description: str, channels, spec_of, generator: str, problems=None, la
         description=description,
         channels=channels,
         sources=lambda cfg, entry: [DIGITS],
-        test_split=lambda cfg, name, entry: TestSplit(f"data/processed/{name}/test", f"data/processed/{name}/test"),
+        test_split=generated_test_split,
         open_training=lambda request: _open_training(spec_of, request),
         build_test_set=lambda request: _build_test_set(spec_of, generator, request),
         **extra,

@@ -12,31 +12,13 @@ import json
 from typing import Any, Mapping
 
 import numpy as np
-import torch
-from torch.utils.data import Dataset
 
 from latentvideo.data import moving_shapes
-from latentvideo.data.dataset_kinds import (DatasetKind, LabelledRequest, LabelledVideos, TestSetRequest, TestSplit,
-                                           TrainingData, TrainingRequest)
+from latentvideo.data.dataset_kinds import (DatasetKind, LabelledRequest, LabelledVideos, TestSetRequest,
+                                           TrainingData, TrainingRequest, generated_test_split)
 from latentvideo.data.moving_shapes import MovingShapesSpec
 from latentvideo.data.shards import write_shards
-
-
-class ShapeSteps(Dataset):
-    """Item i: the uint8 batch ``(B, T, H, W, 3)`` of training step ``start + i``."""
-
-    def __init__(self, dataset: Mapping[str, Any], batch_size: int, seed: int, start: int, stop: int):
-        self.spec, self.dataset = MovingShapesSpec.from_config(dataset), dataset
-        self.batch_size, self.seed, self.start, self.stop = batch_size, seed, start, stop
-
-    def __len__(self) -> int:
-        return max(0, self.stop - self.start)
-
-    def __getitem__(self, i: int) -> torch.Tensor:
-        step = self.start + i
-        seeds = [[self.dataset["train_seed"], moving_shapes.TRAIN_STREAM, self.seed, step, b]
-                 for b in range(self.batch_size)]
-        return torch.from_numpy(self.spec.videos(seeds, self.dataset["train_length"])[0])
+from latentvideo.data.training_stream import ShapeSteps
 
 
 def _labelled(request: LabelledRequest) -> LabelledVideos:
@@ -85,7 +67,7 @@ KINDS = {
         description="one coloured shape moving on black with five labelled controls (R-WAE Table 9), RGB",
         channels=lambda cfg, entry: 3,
         sources=lambda cfg, entry: [],
-        test_split=lambda cfg, name, entry: TestSplit(f"data/processed/{name}/test", f"data/processed/{name}/test"),
+        test_split=generated_test_split,
         open_training=_open_training,
         build_test_set=_build_test_set,
         problems=_problems,

@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from latentvideo.data import pendulum
-from latentvideo.data.dataset_kinds import DatasetKind, TestSetRequest, TestSplit, TrainingData, TrainingRequest
+from latentvideo.data.dataset_kinds import (DatasetKind, TestSetRequest, TrainingData, TrainingRequest,
+                                           generated_test_split)
 from latentvideo.data.pendulum import PendulumSpec, pool_seeds
 from latentvideo.data.shards import write_shards
 from latentvideo.data.training_stream import PendulumSteps
@@ -40,7 +41,7 @@ KINDS = {
         description="a noisy pendulum rendered from simulated angles (SRVP Table 6), grey",
         channels=lambda cfg, entry: 1,
         sources=lambda cfg, entry: [],
-        test_split=lambda cfg, name, entry: TestSplit(f"data/processed/{name}/test", f"data/processed/{name}/test"),
+        test_split=generated_test_split,
         open_training=_open_training,
         build_test_set=_build_test_set,
     ),

@@ -21,8 +21,8 @@ from torch import nn
 
 from latentvideo.models.gaussian import kl_divergence, standard_normal_like
 from latentvideo.models.optimisation import AdamStep
-from latentvideo.models.sequence_disentangling import (DisentangledCode, SequenceCodeConfig, SequenceCoder,
-                                                       categorical_kl_to_uniform, reconstruction_cost)
+from latentvideo.models.sequence_disentangling import (DisentangledCode, SequenceCodeConfig, SequenceCoder, action_kl,
+                                                       motion_kl)
 from latentvideo.models.spec import ModelSpec
 
 
@@ -57,12 +57,9 @@ class DSVAE(AdamStep, nn.Module):
     def loss(self, x: torch.Tensor) -> DSVAELoss:
         code = self.coder.encode(x)
         batch = x.shape[1]
-        reconstruction = reconstruction_cost(self.coder.generator(code.content, code.motion, code.action), x,
-                                             self.config.likelihood)
+        reconstruction = self.coder.reconstruction(code, x)
         kl_content = kl_divergence(code.content_q, standard_normal_like(code.content)).sum() / batch
-        kl_motion = kl_divergence(code.motion_q, code.motion_prior).sum() / batch
-        kl_action = (categorical_kl_to_uniform(code.action_logits).mean() if code.action_logits is not None
-                     else x.new_zeros(()))
+        kl_motion, kl_action = motion_kl(code), action_kl(code)
         total = reconstruction + kl_content + kl_motion + self.config.action_kl * kl_action
         return DSVAELoss(total, reconstruction, kl_content, kl_motion, kl_action)
 

@@ -39,10 +39,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from latentvideo.metrics.mmd import mmd2_unbiased, rbf, rbf_mixture
-from latentvideo.models.gaussian import kl_divergence
 from latentvideo.models.optimisation import Optimisation, OptimiserSettings
-from latentvideo.models.sequence_disentangling import (DisentangledCode, SequenceCodeConfig, SequenceCoder,
-                                                       categorical_kl_to_uniform, reconstruction_cost)
+from latentvideo.models.sequence_disentangling import (DisentangledCode, SequenceCodeConfig, SequenceCoder, action_kl,
+                                                       motion_kl)
 from latentvideo.models.spec import ModelSpec
 
 PENALTIES = ("mmd", "gan")
@@ -156,15 +155,12 @@ class RWAE(nn.Module):
     # --- the objective -----------------------------------------------------------------------------------------
     def objective(self, x: torch.Tensor, code: DisentangledCode, prior_content: torch.Tensor, critic: torch.Tensor
                   ) -> RWAELoss:
-        c, batch = self.config, x.shape[1]
-        reconstruction = reconstruction_cost(self.coder.generator(code.content, code.motion, code.action), x,
-                                             c.likelihood)
+        c = self.config
+        reconstruction = self.coder.reconstruction(code, x)
         prior_motion = code.motion_prior.rsample()
         kernel = rbf_mixture()
         motion_mmd = sum(mmd2_unbiased(code.motion[t], prior_motion[t], kernel) for t in range(len(code.motion)))
-        kl_motion = kl_divergence(code.motion_q, code.motion_prior).sum() / batch
-        kl_action = (categorical_kl_to_uniform(code.action_logits).mean() if code.action_logits is not None
-                     else x.new_zeros(()))
+        kl_motion, kl_action = motion_kl(code), action_kl(code)
         content_penalty = self.content_penalty(code.content, prior_content)
         total = (reconstruction + c.beta_content * content_penalty + c.beta_motion * motion_mmd
                  + c.motion_kl * kl_motion + c.action_kl * kl_action)

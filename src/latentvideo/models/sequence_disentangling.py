@@ -22,6 +22,7 @@ where exactly the bidirectional LSTM's states are read: the choices here are our
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -29,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from latentvideo.models.gaussian import DiagGaussian, from_logvar
+from latentvideo.models.gaussian import DiagGaussian, from_logvar, kl_divergence
 
 LEAK = 0.2
 CONV_FRAME_SIZES = {64: 4, 32: 3, 16: 2}  # frame size -> stride-2 layers down to 4x4
@@ -260,7 +261,7 @@ def gumbel_softmax(logits: torch.Tensor, temperature: float) -> torch.Tensor:
 
 def categorical_kl_to_uniform(log_probs: torch.Tensor) -> torch.Tensor:
     """KL(q(a) || uniform) in nats per sequence, ``log_probs: (B, A)`` -> ``(B,)`` (JointVAE's discrete term)."""
-    return (log_probs.exp() * (log_probs + torch.log(torch.tensor(float(log_probs.shape[-1]))))).sum(-1)
+    return (log_probs.exp() * (log_probs + math.log(log_probs.shape[-1]))).sum(-1)
 
 
 def reconstruction_cost(logits: torch.Tensor, x: torch.Tensor, likelihood: str) -> torch.Tensor:
@@ -271,6 +272,18 @@ def reconstruction_cost(logits: torch.Tensor, x: torch.Tensor, likelihood: str) 
     else:
         cost = (torch.sigmoid(logits) - x).pow(2).sum()
     return cost / x.shape[1]
+
+
+def motion_kl(code: DisentangledCode) -> torch.Tensor:
+    """sum_t KL(q(z^m_t | .) || p(z^m_t | z^m_<t)) per sequence, batch mean (nats)."""
+    return kl_divergence(code.motion_q, code.motion_prior).sum() / code.content.shape[0]
+
+
+def action_kl(code: DisentangledCode) -> torch.Tensor:
+    """KL(q(a | x) || uniform) per sequence, batch mean (nats); 0 without an action variable."""
+    if code.action_logits is None:
+        return code.content.new_zeros(())
+    return categorical_kl_to_uniform(code.action_logits).mean()
 
 
 class SequenceCoder(nn.Module):
@@ -318,6 +331,10 @@ class SequenceCoder(nn.Module):
         motion, prior = self.motion_prior.rollout(steps, batch, device)
         return DisentangledCode(self.sample_content(batch, device), None, motion, None, prior,
                                 self.sample_action(batch, device), None)
+
+    def reconstruction(self, code: DisentangledCode, x: torch.Tensor) -> torch.Tensor:
+        """:func:`reconstruction_cost` of ``x`` decoded from its own ``code`` (the config's likelihood)."""
+        return reconstruction_cost(self.generator(code.content, code.motion, code.action), x, self.config.likelihood)
 
     def frames(self, content: torch.Tensor, motion: torch.Tensor, action: torch.Tensor | None = None) -> torch.Tensor:
         """Generated frames ``(T, B, C, H, W)`` in [0, 1] of ``content: (B, Dc)``, ``motion: (T, B, Dm)``."""

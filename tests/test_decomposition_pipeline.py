@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from killed_runs import train_killed_at
 
 from latentvideo import config, targets
 from latentvideo.data import raw_datasets
@@ -172,10 +173,6 @@ def test_squeezenet_weights_are_a_declared_file_the_training_job_reads(balls, tm
         config.experiment_settings(cfg, "provide-balls4_binary")
 
 
-class Interrupt(Exception):
-    pass
-
-
 def test_a_killed_provide_run_resumes_bit_identically(balls, tmp_path):
     """Colour balls with the adaptive beta (a checkpointed buffer) and the clipped Adam: killed after its step-2
     checkpoint, the resumed run ends with the uninterrupted run's weights, beta and losses."""
@@ -187,13 +184,7 @@ def test_a_killed_provide_run_resumes_bit_identically(balls, tmp_path):
     settings["training"].update({"steps": 4, "batch_size": 2, "checkpoint_every": 2, "val_every": 2,
                                  "log_every": 1})
     ref = train(settings, 0, processed, tmp_path / "ref", device="cpu", progress="off")
-
-    def kill_at_3(step):
-        if step == 3:
-            raise Interrupt
-
-    with pytest.raises(Interrupt):
-        train(settings, 0, processed, tmp_path / "run", device="cpu", progress="off", on_step=kill_at_3)
+    train_killed_at(3, settings, 0, processed, tmp_path / "run")
     resumed = train(settings, 0, processed, tmp_path / "run", device="cpu", progress="off")
     a, b = checkpoint.load(ref), checkpoint.load(resumed)
     assert all(torch.equal(a["model"][k], b["model"][k]) for k in a["model"]) and "beta" in a["model"]

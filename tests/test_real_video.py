@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import raw_fixtures as fx
+from killed_runs import train_killed_at
 import torch
 from weight_fixtures import metric_weights
 
@@ -22,10 +23,6 @@ from latentvideo.reporting.tables import comparison_table, format_cell
 from latentvideo.training import checkpoint
 from latentvideo.training.model_selection import validation_psnr
 from latentvideo.training.trainer import load_trained, train
-
-
-class Interrupt(Exception):
-    pass
 
 
 def test_real_video_experiments_carry_the_official_command_lines(repo):
@@ -125,12 +122,7 @@ def test_model_selection_keeps_the_checkpoint_of_best_validation_psnr(trained_kt
 
 
 def test_a_killed_run_with_model_selection_resumes_to_the_same_choice(trained_kth, kth_data, repo, tmp_path):
-    def kill_at_3(step):
-        if step == 3:  # after step 2's checkpoint and selection, before the last
-            raise Interrupt
-
-    with pytest.raises(Interrupt):
-        train(kth_settings(repo), 0, kth_data, tmp_path, device="cpu", progress="off", on_step=kill_at_3)
+    train_killed_at(3, kth_settings(repo), 0, kth_data, tmp_path)  # after step 2's checkpoint and selection
     assert checkpoint.load(tmp_path / "checkpoints" / "last.pt")["selected"]["step"] == 2
     resumed = train(kth_settings(repo), 0, kth_data, tmp_path, device="cpu", progress="off")
     a, b = checkpoint.load(trained_kth[0]), checkpoint.load(resumed)

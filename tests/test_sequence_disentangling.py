@@ -6,6 +6,7 @@ import json
 
 import pytest
 import torch
+from killed_runs import train_killed_at
 
 from latentvideo.models.optimisation import OptimiserSettings
 from latentvideo.models.registry import build_model, registered_models
@@ -13,7 +14,7 @@ from latentvideo.models.rwae import step_decay
 from latentvideo.training import checkpoint
 from latentvideo.training.trainer import train
 
-from test_training import Interrupt, settings_for
+from test_training import settings_for
 
 SMALL = {"frame_size": 32, "conv_width": 16, "frame_dim": 32, "hidden": 32, "content_dim": 8, "motion_dim": 4}
 
@@ -96,13 +97,7 @@ def test_a_killed_rwae_gan_run_resumes_bit_identically(tmp_path, digits, repo):
     frame_size = settings["dataset"]["frame_size"]
     settings.update(model="rwae_gan", hyperparameters={**SMALL, "frame_size": frame_size, "inner_steps": 2})
     ref = train(settings, 0, digits, tmp_path / "ref", device="cpu", progress="off")
-
-    def kill_at_4(step):
-        if step == 4:
-            raise Interrupt
-
-    with pytest.raises(Interrupt):
-        train(settings, 0, digits, tmp_path / "run", device="cpu", progress="off", on_step=kill_at_4)
+    train_killed_at(4, settings, 0, digits, tmp_path / "run")
     last = checkpoint.load(tmp_path / "run" / "checkpoints" / "last.pt")
     assert set(last["optimisation"]["optimizers"]) == {"encoder", "critic", "generator"}
     resumed = train(settings, 0, digits, tmp_path / "run", device="cpu", progress="off")

@@ -6,15 +6,12 @@ import json
 
 import pytest
 import torch
+from killed_runs import train_killed_at
 
 from latentvideo import config
 from latentvideo.data.build import prepare_digits
 from latentvideo.training import checkpoint
 from latentvideo.training.trainer import NonFiniteLossError, load_trained, train
-
-
-class Interrupt(Exception):
-    pass
 
 
 def settings_for(repo, experiment, **training):
@@ -31,13 +28,7 @@ def settings_for(repo, experiment, **training):
 def test_killed_run_resumes_to_bit_identical_weights(tmp_path, digits, repo, experiment):
     settings = settings_for(repo, experiment)
     ref = train(settings, 0, digits, tmp_path / "ref", device="cpu", progress="off")
-
-    def kill_at_5(step):
-        if step == 5:  # after the checkpoint of step 4, in the middle of the run
-            raise Interrupt
-
-    with pytest.raises(Interrupt):
-        train(settings, 0, digits, tmp_path / "run", device="cpu", progress="off", on_step=kill_at_5)
+    train_killed_at(5, settings, 0, digits, tmp_path / "run")  # after the checkpoint of step 4, mid-run
     assert not (tmp_path / "run" / "model.pt").exists()
     assert checkpoint.load(tmp_path / "run" / "checkpoints" / "last.pt")["step"] == 4
     resumed = train(settings, 0, digits, tmp_path / "run", device="cpu", progress="off")
@@ -59,13 +50,7 @@ def test_model_with_two_optimisers_checkpoints_and_resumes_bit_identically(tmp_p
     settings = settings_for(repo, "srvp-smmnist_stochastic")
     settings.update(model="adversarial_autoencoder", hyperparameters={"hidden": 16, "latent": 4})
     ref = train(settings, 0, digits, tmp_path / "ref", device="cpu", progress="off")
-
-    def kill_at_5(step):
-        if step == 5:
-            raise Interrupt
-
-    with pytest.raises(Interrupt):
-        train(settings, 0, digits, tmp_path / "run", device="cpu", progress="off", on_step=kill_at_5)
+    train_killed_at(5, settings, 0, digits, tmp_path / "run")
     last = checkpoint.load(tmp_path / "run" / "checkpoints" / "last.pt")
     assert set(last["optimisation"]["optimizers"]) == {"autoencoder", "critic"}
     assert all(state["state"] for state in last["optimisation"]["optimizers"].values())  # both have stepped
@@ -200,13 +185,7 @@ def test_a_corrupt_last_checkpoint_is_named_and_the_run_falls_back_to_the_previo
                                                                                    caplog):
     settings = settings_for(repo, "srvp-smmnist_stochastic", steps=6, checkpoint_every=2)
     ref = checkpoint.load(train(settings, 0, digits, tmp_path / "ref", device="cpu", progress="off"))
-
-    def stop_at_5(step):
-        if step == 5:
-            raise Interrupt
-
-    with pytest.raises(Interrupt):
-        train(settings, 0, digits, tmp_path / "run", device="cpu", progress="off", on_step=stop_at_5)
+    train_killed_at(5, settings, 0, digits, tmp_path / "run")
     last = tmp_path / "run" / "checkpoints" / "last.pt"
     assert checkpoint.load(last)["step"] == 4 and checkpoint.load(last.with_name("previous.pt"))["step"] == 2
     if damage == "flipped_bytes":

@@ -65,7 +65,7 @@ def swaps(coder: SequenceCoder, first: torch.Tensor, second: torch.Tensor) -> Sw
 def judge_outputs(judge: VideoJudge, videos: torch.Tensor) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """The judge's ``{factor: (B, K)}`` probabilities and its per-frame features ``(T * B, F)`` of ``videos``."""
     out = judge(videos)
-    return ({name: logits.softmax(-1).cpu().numpy() for name, logits in out.logits.items()},
+    return ({name: p.cpu().numpy() for name, p in out.probabilities().items()},
             out.frame_features.flatten(0, 1).cpu().numpy())
 
 

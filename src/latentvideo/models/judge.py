@@ -45,6 +45,10 @@ class JudgeOutput(NamedTuple):
     logits: dict[str, torch.Tensor]
     frame_features: torch.Tensor
 
+    def probabilities(self) -> dict[str, torch.Tensor]:
+        """``{factor: (B, K)}`` class probabilities p(y | x)."""
+        return {name: logits.softmax(-1) for name, logits in self.logits.items()}
+
 
 class VideoJudge(nn.Module):
     """``x: (T, B, C, H, W)`` float in [0, 1] -> :class:`JudgeOutput`."""
@@ -69,4 +73,4 @@ class VideoJudge(nn.Module):
 
     def probabilities(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """``{factor: (B, K)}`` class probabilities p(y | x)."""
-        return {name: logits.softmax(-1) for name, logits in self(x).logits.items()}
+        return self(x).probabilities()

@@ -216,6 +216,19 @@ def test_an_experiment_on_raw_data_not_enabled_is_declared_but_not_run_and_figur
     (lambda c: c["budgets"]["default"]["datasets"].pop("smmnist_deterministic_one_digit"),
      "budgets.default (srvp-smmnist_deterministic, evaluation interpolation): the model takes 32-pixel frames, "
      "dataset smmnist_deterministic_one_digit has 64 at this budget"),
+    # judges (R-WAE): of labelled datasets, overridden only where declared, present for every judged test set
+    (lambda c: c["judges"].update(smmnist_stochastic=dict(c["judges"]["moving_shapes"])),
+     "judges.smmnist_stochastic: dataset kind 'sm_mnist' has no labels to train a judge on"),
+    (lambda c: c["judges"].update(moving_shape=dict(c["judges"]["moving_shapes"])),
+     "judges.moving_shape: not a dataset under datasets"),
+    (lambda c: c["budgets"]["smoke"]["judges"].update(balls4_binary={"steps": 2}),
+     "budgets.smoke.judges.balls4_binary: no judges.balls4_binary to override"),
+    (lambda c: c["judges"].pop("moving_shapes"),
+     "experiments.dsvae-moving_shapes (evaluation standard): its protocol scores generated videos with a judge; "
+     "declare judges.moving_shapes"),
+    (lambda c: c["judges"]["moving_shapes"].update(width=0), "'judges.moving_shapes.width': 0 is less than"),
+    (lambda c: c["budgets"]["smoke"]["judges"]["moving_shapes"].update(step=3),
+     "unknown key(s) ['step'] under 'budgets.smoke.judges."),
 ])
 def test_bad_config_names_the_key_and_schema(base_config, mutate, expected):
     cfg = copy.deepcopy(base_config)
@@ -318,3 +331,27 @@ def test_a_budget_may_change_a_dataset_and_its_jobs_depend_on_that(repo):
                             ("evaluate", {"experiment": "srvp-smmnist_deterministic", "evaluation": "standard"})):
         assert key in job_params.job_param_keys(default, rule, wildcards), rule
         assert key not in job_params.job_param_keys(paper, rule, wildcards), rule
+
+
+def test_a_judge_takes_its_budget_overrides_and_the_budget_test_videos(base_config):
+    """The train_judge job's settings and the keys it depends on; evaluate jobs of a judged protocol read its
+    judge.pt, other evaluate jobs none."""
+    from latentvideo import targets
+
+    cfg = {**copy.deepcopy(base_config), "budget": "smoke"}
+    config.validate(cfg)
+    settings = config.judge_settings(cfg, "moving_shapes")
+    assert settings == {**cfg["judges"]["moving_shapes"], **cfg["budgets"]["smoke"]["judges"]["moving_shapes"],
+                        "budget": "smoke", "test_videos": cfg["budgets"]["smoke"]["evaluation"]["test_videos"]}
+    assert settings["steps"] == 3 and settings["lr"] == cfg["judges"]["moving_shapes"]["lr"]
+    with pytest.raises(config.ConfigError, match="declare judges.kth"):
+        config.judge_settings(cfg, "kth")
+    keys = job_params.job_param_keys(cfg, "train_judge", {"dataset": "smmnist_one_digit"})
+    assert keys[:2] == ["judges.smmnist_one_digit", "budgets.smoke.judges.smmnist_one_digit"]
+    assert {"datasets.smmnist_one_digit", "budgets.smoke.datasets.smmnist_one_digit", "digits",
+            "budgets.smoke.evaluation.test_videos"} <= set(keys)
+    assert targets.evaluation_judges(cfg, "rwae_mmd-moving_shapes", "standard") == [
+        "results/judges/moving_shapes/judge.pt"]
+    assert targets.evaluation_judges(cfg, "srvp-smmnist_stochastic", "standard") == []
+    job = config.evaluation_job(cfg, "dsvae-smmnist_one_digit", "standard")
+    assert job["judges"] == {"smmnist_one_digit": "results/judges/smmnist_one_digit/judge.pt"}

@@ -82,3 +82,81 @@ def test_factor_scores_and_frame_fid_from_a_judge():
         factor_scores(probabilities, labels, ("colour",))
     assert frame_fid(features, features) == pytest.approx(0, abs=1e-6)
     assert frame_fid(features, features + 1) == pytest.approx(8, rel=1e-6)  # |mean shift|^2 over 8 features
+
+
+SHAPES = {"kind": "moving_shapes", "frame_size": 16, "train_length": 5, "test_length": 5, "train_seed": 1,
+          "test_seed": 2}
+
+
+@pytest.fixture(scope="module")
+def judged_job(tmp_path_factory):
+    """A disentanglement job on six labelled Moving Shapes test videos with a briefly trained judge."""
+    from latentvideo.data.dataset_kinds import build_test_set
+    from latentvideo.training.judge_training import train_judge
+
+    root = tmp_path_factory.mktemp("judged")
+    build_test_set("moving_shapes", SHAPES, None, 6, root / "test")
+    train_judge({"steps": 2, "batch_size": 4, "lr": 1e-3, "width": 4, "features": 8, "seed": 0, "test_videos": 6,
+                 "budget": "test"}, SHAPES, root, root / "test", root / "judge", progress="off")
+    return root
+
+
+def _job(model, root, out, judges):
+    from latentvideo.evaluation.protocols import EvaluationJob
+
+    meta = {"paper": "han2021", "experiment": "rwae_mmd-moving_shapes", "label": "R-WAE", "model": "rwae_mmd",
+            "variant": "mmd_s", "evaluation": "standard", "dataset": "moving_shapes", "seed": 0, "budget": "test",
+            "train_steps": 0, "batch_size": 2, "test_videos": 6, "samples": 1, "digit_source": "none",
+            "code_version": "test"}
+    return EvaluationJob(model, {}, {"protocol": "disentanglement"}, "standard", {},
+                         {"test_videos": 6, "samples": 1, "batch_size": 4, "saved_videos": 2}, root / "test", SHAPES,
+                         meta, out, torch.device("cpu"), {}, judges)
+
+
+def test_the_protocol_scores_static_factors_on_fixed_content_and_dynamic_ones_on_fixed_motion(
+        model, judged_job, tmp_path, monkeypatch):
+    """Videos "holding the content" are replaced by the real test videos and those "holding the motion" by blank
+    ones: the static factors' scores must then equal the judge's on real videos, the dynamic ones its scores on
+    blanks (one class for every video)."""
+    import pandas as pd
+
+    from latentvideo.evaluation import disentanglement
+    from latentvideo.evaluation.protocols import protocol
+
+    def held(coder, x, which):
+        return x if which == "content" else torch.zeros_like(x)
+
+    monkeypatch.setattr(disentanglement, "generate_holding", held)
+    spec = protocol("disentanglement")
+    assert spec.judged and spec.requires == ("encode",)
+    result = spec.run(_job(model, judged_job, tmp_path, {"moving_shapes": judged_job / "judge" / "judge.pt"}))
+    frame = pd.read_csv(tmp_path / "metrics.csv").set_index("metric")
+    for factor in ("shape", "size", "colour"):
+        assert frame.loc[f"accuracy_{factor}", "value"] == frame.loc[f"judge_accuracy_{factor}", "value"]
+    assert frame.loc["static_accuracy", "value"] == pytest.approx(
+        np.mean([frame.loc[f"accuracy_{f}", "value"] for f in ("shape", "size", "colour")]))
+    for factor in ("motion", "direction"):
+        # blanks: every video the same prediction, so H(y) = H(y|x) and IS = 1
+        assert frame.loc[f"inter_entropy_{factor}", "value"] == pytest.approx(frame.loc[f"intra_entropy_{factor}",
+                                                                                          "value"])
+        assert frame.loc[f"inception_score_{factor}", "value"] == pytest.approx(1)
+    assert frame.loc["frame_fid_fixed_content", "value"] == pytest.approx(0, abs=1e-6)
+    assert frame.loc["frame_fid_fixed_motion", "value"] > 0
+    assert np.isnan(frame.loc["inception_score_shape", "ci95"]) and frame.loc["accuracy_shape", "ci95"] >= 0
+    assert result.record["dynamic_factors"] == ["motion", "direction"]
+    assert "static: shape, size, colour; dynamic: motion, direction" in result.statement
+
+
+def test_the_protocol_saves_swaps_codes_and_labels_and_needs_its_judge(model, judged_job, tmp_path):
+    from latentvideo.evaluation.protocols import protocol
+
+    protocol("disentanglement").run(_job(model, judged_job, tmp_path, {"moving_shapes": judged_job / "judge" / "judge.pt"}))
+    with np.load(tmp_path / "samples.npz") as z:
+        for key in ("first", "second", "content_first_motion_second", "content_second_motion_first", "fixed_content",
+                    "fixed_motion"):
+            assert z[key].shape == (2, 5, 16, 16, 3) and z[key].dtype == np.uint8, key
+        assert z["content_codes"].shape == (6, SMALL["content_dim"]) and z["label_colour"].shape == (6,)
+        assert list(z["factors"]) == ["shape", "size", "colour", "motion", "direction"]
+        assert list(z["classes_shape"]) == ["square", "triangle", "circle"]
+    with pytest.raises(ValueError, match="judges.moving_shapes"):
+        protocol("disentanglement").run(_job(model, judged_job, tmp_path / "other", {}))

@@ -96,6 +96,21 @@ def cmd_train(args: argparse.Namespace) -> None:
     print(f"trained {args.experiment} seed {args.seed} ({config.budget_summary(settings)}) -> {path}")
 
 
+def cmd_train_judge(args: argparse.Namespace) -> None:
+    from latentvideo import config, determinism
+    from latentvideo.devices import pick_device
+    from latentvideo.training.judge_training import train_judge
+
+    cfg = _cfg(args)
+    device = pick_device(args.device)
+    determinism.configure(args.threads, device)
+    record = train_judge(config.judge_settings(cfg, args.dataset), {**config.dataset_entry(cfg, args.dataset),
+                         "name": args.dataset}, args.data, args.testset, args.out, progress=args.progress,
+                         progress_every=args.progress_every, device=device)
+    accuracy = ", ".join(f"{name} {f['accuracy']:.3f}" for name, f in record["factors"].items())
+    print(f"judge of {args.dataset} ({record['statement']}): real test accuracy {accuracy} -> {args.out}")
+
+
 def cmd_evaluate(args: argparse.Namespace) -> None:
     from latentvideo import config
     from latentvideo.evaluation.driver import evaluate_model
@@ -236,6 +251,19 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--evaluation", default="standard",
                            help="evaluation variant (config evaluation_variants; default: %(default)s)")
             p.add_argument("--testset", required=True, help="the test set folder (make-testset or preprocess)")
+
+    p = sub.add_parser("train-judge", help="train a dataset's judge classifier on its real labelled training "
+                                          "videos and score it on the real test split (judges)")
+    _common(p)
+    p.add_argument("--dataset", required=True, help="a dataset name with a judge declared (judges)")
+    p.add_argument("--data", default="", help="its stored training source (the digit pools, a preprocessed raw "
+                                              "dataset) or '' (generated from seeds)")
+    p.add_argument("--testset", required=True, help="its test split folder (labelled)")
+    p.add_argument("--device", default="auto", help="auto (CUDA if visible, else CPU), cpu, cuda ...")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
+    p.add_argument("--out", required=True, help="folder for judge.pt and judge.json")
+    _progress_options(p)
+    p.set_defaults(func=cmd_train_judge)
 
     p = sub.add_parser("baseline", help="evaluate a reference predictor (copy_last, mean_frame)")
     _common(p)

@@ -445,6 +445,8 @@ def _check_references(cfg: Mapping[str, Any], schema: Mapping[str, Any]) -> None
                                 f"{exp['dataset']} has {want}")
     problems += _evaluation_problems(cfg, registered)
     problems += _figure_problems(cfg)
+    if not problems:
+        problems += _judge_problems(cfg)
     if problems:  # budgets are resolved through the figures and experiments checked above
         raise ConfigError("invalid configuration (schema: " + schema_path() + "):\n  " + "\n  ".join(problems))
     for bname, budget in cfg["budgets"].items():
@@ -579,7 +581,10 @@ def evaluation_dataset(cfg: Mapping[str, Any], experiment: str, variant: str) ->
 def evaluation_job(cfg: Mapping[str, Any], experiment: str, variant: str) -> dict[str, Any]:
     """What one evaluate job needs besides its files: the experiment's row label, the test set's dataset (name
     and entry), the budget's test protocol, the protocol settings, the variant's name and settings, and the
-    weight files of the perceptual metrics (``metric_weights``)."""
+    weight files of the perceptual metrics (``metric_weights``) and ``judges``: ``{dataset: judge.pt}`` its
+    protocol reads."""
+    from latentvideo.targets import judge_file
+
     if variant not in cfg["evaluation_variants"]:
         raise ConfigError(f"unknown evaluation variant {variant!r}; declared: {sorted(cfg['evaluation_variants'])}")
     settings = {k: v for k, v in cfg["evaluation_variants"][variant].items() if k not in GENERIC_VARIANT_KEYS}
@@ -588,7 +593,52 @@ def evaluation_job(cfg: Mapping[str, Any], experiment: str, variant: str) -> dic
         "label": cfg["experiments"][experiment]["label"], "dataset": dataset,
         "dataset_config": dataset_entry(cfg, dataset), "evaluation": budget_of(cfg)["evaluation"],
         "protocol": evaluation_protocol(cfg, experiment, variant), "variant": variant, "variant_settings": settings,
-        "metric_weights": cfg.get("metric_weights", {})})
+        "metric_weights": cfg.get("metric_weights", {}),
+        "judges": {d: judge_file(d) for d in judged_datasets(cfg, experiment, variant)}})
+
+
+def judge_settings(cfg: Mapping[str, Any], dataset: str) -> dict[str, Any]:
+    """The train_judge job of ``dataset`` under the active budget: ``judges.<dataset>`` with the budget's
+    overrides (``budgets.<b>.judges.<dataset>``), the budget's name and its ``test_videos`` (the real test videos
+    the judge is scored on)."""
+    if dataset not in cfg.get("judges", {}):
+        raise ConfigError(f"no judge for dataset {dataset!r}: declare judges.{dataset} (judges: "
+                          f"{sorted(cfg.get('judges', {}))})")
+    budget = budget_of(cfg)
+    return copy.deepcopy({**cfg["judges"][dataset], **budget.get("judges", {}).get(dataset, {}),
+                          "budget": cfg["budget"], "test_videos": budget["evaluation"]["test_videos"]})
+
+
+def judged_datasets(cfg: Mapping[str, Any], experiment: str, variant: str) -> list[str]:
+    """The datasets whose judge an evaluate job of ``experiment`` x ``variant`` reads: its test set's, when its
+    protocol scores generated videos with a judge (``ProtocolSpec.judged``), else none."""
+    from latentvideo.evaluation.protocols import protocol
+
+    if not protocol(evaluation_protocol(cfg, experiment, variant)["protocol"]).judged:
+        return []
+    return [evaluation_dataset(cfg, experiment, variant)]
+
+
+def _judge_problems(cfg: Mapping[str, Any]) -> list[str]:
+    """Judges of labelled datasets only; budget overrides of declared judges only; a judge for every test set a
+    judged protocol reads."""
+    problems = []
+    for name in cfg.get("judges", {}):
+        if name not in cfg["datasets"]:
+            problems.append(f"judges.{name}: not a dataset under datasets")
+        elif not kind_named(cfg["datasets"][name]["kind"]).factors(cfg, cfg["datasets"][name]):
+            problems.append(f"judges.{name}: dataset kind {cfg['datasets'][name]['kind']!r} has no labels to "
+                            f"train a judge on")
+    for bname, budget in cfg["budgets"].items():
+        problems += [f"budgets.{bname}.judges.{name}: no judges.{name} to override" for name in budget.get("judges", {})
+                     if name not in cfg.get("judges", {})]
+    for figure in cfg["figures"]:
+        for exp, variant in selection.figure_pairs(cfg, figure):
+            for dataset in judged_datasets(cfg, exp, variant):
+                if dataset not in cfg.get("judges", {}):
+                    problems.append(f"experiments.{exp} (evaluation {variant}): its protocol scores generated "
+                                    f"videos with a judge; declare judges.{dataset}")
+    return sorted(set(problems))
 
 
 def _threads_of_the_job(wildcards: Any, threads: int) -> int:

@@ -37,7 +37,7 @@ class PlannedJob(NamedTuple):
 
 # Outputs DVC shows rather than versions only, by (rule, output name): `dvc metrics show / diff` read the
 # evaluations' summaries, `dvc plots show` draws every training curve (x: step; y: the last column, total).
-METRICS = {("evaluate", "summary"), ("baseline", "summary")}
+METRICS = {("evaluate", "summary"), ("baseline", "summary"), ("train_judge", "record")}
 PLOTS = {("train", "curve"): {"x": "step"}}
 
 

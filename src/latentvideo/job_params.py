@@ -112,6 +112,15 @@ def _render(cfg: Mapping[str, Any], w: Mapping[str, str]) -> list[str]:
             *[f"evaluation_variants.{v}" for v in selection.figure_evaluations(cfg, instance.name)]]
 
 
+def _judge(cfg: Mapping[str, Any], w: Mapping[str, str]) -> list[str]:
+    """Its own entry and the budget's overrides; its dataset's keys; how many real test videos score it."""
+    overrides = cfg["budgets"][cfg["budget"]].get("judges", {})
+    return [f"judges.{w['dataset']}",
+            *([f"budgets.{cfg['budget']}.judges.{w['dataset']}"] if w["dataset"] in overrides else []),
+            *_dataset_keys(cfg, w["dataset"]), *(_digits(cfg, w) if _uses_digits(cfg, w["dataset"]) else []),
+            f"budgets.{cfg['budget']}.evaluation.test_videos"]
+
+
 KEYS: dict[str, Callable[[Mapping[str, Any], Mapping[str, str]], list[str]]] = {
     "acquire_mnist": lambda cfg, w: ["digits.mnist"],
     "prepare_digits": _digits,
@@ -119,6 +128,7 @@ KEYS: dict[str, Callable[[Mapping[str, Any], Mapping[str, str]], list[str]]] = {
     "acquire_raw": _raw,
     "preprocess_raw": _raw,
     "train": _train,
+    "train_judge": _judge,
     "evaluate": _evaluate,
     "baseline": _baseline,
     "plot_training": lambda cfg, w: [],  # drawn from the run's own files; no config key changes it

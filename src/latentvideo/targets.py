@@ -75,6 +75,25 @@ def baseline_weights(cfg: Mapping[str, Any], dataset: str) -> list[str]:
     return _weight_files(cfg, "best_of_n", dataset)
 
 
+def judge_dir(dataset: str) -> str:
+    """The train_judge job's folder: ``judge.pt`` and ``judge.json``."""
+    return f"results/judges/{dataset}"
+
+
+def judge_file(dataset: str) -> str:
+    return f"{judge_dir(dataset)}/judge.pt"
+
+
+def evaluation_judges(cfg: Mapping[str, Any], experiment: str, evaluation: str) -> list[str]:
+    """The judges (``judge.pt``) an evaluate job reads: its inputs, so retraining a judge re-scores."""
+    return [judge_file(d) for d in config.judged_datasets(cfg, experiment, evaluation)]
+
+
+def judge_inputs(cfg: Mapping[str, Any], dataset: str) -> dict[str, Any]:
+    """The train_judge job's inputs: the dataset's stored training source and its test split."""
+    return {"data": stored_source(cfg, dataset), "testset": testset_input(cfg, dataset)}
+
+
 def run_dir(experiment: str, seed: int | str) -> str:
     return f"results/runs/{experiment}/seed{seed}"
 

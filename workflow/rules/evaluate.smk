@@ -1,7 +1,8 @@
 # Evaluation, one job per experiment x evaluation variant x seed, by the protocol the registry names for it
 # (the model's own, or the variant's): best-of-N PSNR / SSIM / LPIPS (SRVP, SVG), FVD, factor analysis (Whitney &
-# Fergus); and the deterministic reference baselines evaluated like the prediction models. The user's weight files
-# of LPIPS and FVD are inputs where they exist (a missing one: the metric is reported as not computed).
+# Fergus), judge scores of generated videos (R-WAE); and the deterministic reference baselines evaluated like the
+# prediction models. The user's weight files of LPIPS and FVD are inputs where they exist (a missing one: the metric
+# is reported as not computed); so is the judge of a judged protocol's test set (rule train_judge).
 
 
 rule evaluate:
@@ -11,6 +12,7 @@ rule evaluate:
             config, lvconfig.evaluation_dataset(config, w.experiment, w.evaluation)
         ),
         weights=lambda w: T.evaluation_weights(config, w.experiment, w.evaluation),
+        judges=lambda w: T.evaluation_judges(config, w.experiment, w.evaluation),
     output:
         metrics="results/eval/{experiment}/{evaluation}/seed{seed}/metrics.csv",
         samples="results/eval/{experiment}/{evaluation}/seed{seed}/samples.npz",

@@ -51,3 +51,32 @@ rule plot_training:
         run_dir=lambda w, input: os.path.dirname(input.run),
     shell:
         "latentvideo --log {log:q} plot-training --run {params.run_dir:q} --out {output.png:q}"
+
+
+# Judge classifiers (R-WAE): one per labelled dataset with a `judges` entry, trained on its real training videos
+# and scored on its real test split; the disentanglement evaluations read it.
+rule train_judge:
+    input:
+        unpack(lambda w: T.judge_inputs(config, w.dataset)),
+    output:
+        model="results/judges/{dataset}/judge.pt",
+        record="results/judges/{dataset}/judge.json",
+    log:
+        "results/logs/train_judge/{dataset}.log",
+    wildcard_constraints:
+        dataset="|".join(config.get("judges", {})) or "no-judge-declared",
+    conda:
+        "../envs/latentvideo.yaml"
+    threads: lvconfig.job_threads(config, "train_judge")
+    resources:
+        **lvconfig.job_resources(config, "train_judge"),
+    params:
+        cfg=CONFIG_FILE,
+        budget=BUDGET,
+        depends=lambda w: JP.job_params(config, "train_judge", w),
+        testset=lambda w: T.testset(config, w.dataset),
+        out=lambda w, output: os.path.dirname(output.model),
+    shell:
+        "latentvideo --log {log:q} train-judge --config {params.cfg:q} --budget {params.budget:q}"
+        " --dataset {wildcards.dataset:q} --data={input.data:q} --testset {params.testset:q}"
+        " --threads {threads} --out {params.out:q}"

@@ -127,7 +127,8 @@ class DatasetKind:
     selects: whether its training data offers fixed validation windows for model selection
     (``TrainingData.selection_windows``). factors(cfg, entry): ``{factor: class names}`` of the labels its videos
     carry (the test split stores one per-video array per factor); labelled(request): labelled training or
-    validation videos for a judge (None: the kind has no labels).
+    validation videos for a judge (None: the kind has no labels); dynamic_factors: those of its factors that
+    describe the motion (held by z^m in R-WAE's evaluation; the others are static, held by z^c).
     """
 
     description: str
@@ -143,6 +144,7 @@ class DatasetKind:
     factors: Callable[[Mapping[str, Any], Mapping[str, Any]], dict[str, tuple[str, ...]]] = field(
         default=lambda cfg, entry: {})
     labelled: Callable[[LabelledRequest], LabelledVideos] | None = None
+    dynamic_factors: tuple[str, ...] = ()
 
     @property
     def generated(self) -> bool:

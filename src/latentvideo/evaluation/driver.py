@@ -87,7 +87,8 @@ def evaluate_model(checkpoint_path: str | Path, experiment: str, testset: str | 
                      source, settings["training"]["steps"], settings["training"]["batch_size"], job["evaluation"])
         return _run(EvaluationJob(trained.model, settings, job["protocol"], job["variant"], job["variant_settings"],
                                   job["evaluation"], Path(testset), job["dataset_config"], meta, Path(out_dir), dev,
-                                  job.get("metric_weights", {})))
+                                  job.get("metric_weights", {}),
+                                  {d: Path(p) for d, p in job.get("judges", {}).items()}))
 
 
 def evaluate_baseline(name: str, dataset_name: str, dataset: dict[str, Any], budget: str, evaluation: dict[str, Any],

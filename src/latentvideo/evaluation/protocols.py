@@ -37,7 +37,8 @@ class EvaluationJob:
     testset: the stored test split it reads; test_dataset: the config entry of its dataset (``cond_frames`` ...),
     the experiment's own unless the variant names another. meta: the identity columns of its tidy rows.
     metric_weights: the config's ``metric_weights`` (the user's weight files of the perceptual metrics,
-    :mod:`latentvideo.evaluation.perceptual`).
+    :mod:`latentvideo.evaluation.perceptual`). judges: ``{dataset: judge.pt}`` of a judged protocol (the judge
+    classifiers trained by the DAG, :mod:`latentvideo.training.judge_training`).
     """
 
     model: Any
@@ -52,6 +53,7 @@ class EvaluationJob:
     out_dir: Path
     device: torch.device
     metric_weights: Mapping[str, Any] = field(default_factory=dict)
+    judges: Mapping[str, Path] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,8 @@ class ProtocolSpec:
         set for it. requires: the methods a model needs for it (checked when the config is loaded).
     perceptual_metrics(dataset): the perceptual metrics (``lpips``, ``fvd``) it computes on a dataset (its
         config entry), whose weight files are then the job's inputs (:mod:`latentvideo.evaluation.perceptual`).
+    judged: it scores generated videos with the judge classifier of its test set's dataset (config ``judges``),
+        whose ``judge.pt`` is then the job's input.
     """
 
     run: Callable[[EvaluationJob], ProtocolResult]
@@ -86,6 +90,7 @@ class ProtocolSpec:
     variant_keys: frozenset[str] = frozenset()
     requires: tuple[str, ...] = ()
     perceptual_metrics: Callable[[Mapping[str, Any]], list[str]] = field(default=lambda dataset: [])
+    judged: bool = False
 
 
 def registered_protocols() -> dict[str, ProtocolSpec]:

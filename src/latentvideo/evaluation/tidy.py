@@ -47,6 +47,12 @@ def metric_rows(meta: dict[str, Any], metric: str, per_frame: np.ndarray, first_
     return rows
 
 
+def scalar_row(meta: dict[str, Any], metric: str, value: float, n: int) -> dict[str, Any]:
+    """The ``t = mean`` row of a score defined on the whole set only (no per-video value, so no CI): an
+    Inception Score, an entropy of the marginal, a Fréchet distance; ``n`` counts what it was computed on."""
+    return {**meta, "metric": metric, "t": "mean", "value": float(value), "ci95": float("nan"), "n": int(n)}
+
+
 def not_computed_rows(meta: dict[str, Any], metric: str, reason: str) -> list[dict[str, Any]]:
     """The single ``t = mean`` row of a metric that could not be computed: no value, ``note`` says why."""
     return [{**meta, "metric": metric, "t": "mean", "value": float("nan"), "ci95": float("nan"), "n": 0,

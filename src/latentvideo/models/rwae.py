@@ -24,7 +24,8 @@ updates the critic (``critic_lr``) and then the encoder q_phi (``encoder_lr``) o
 ``inner_steps``-th step (the paper's L) then updates the generator p_theta and the motion prior p_psi
 (``optimizer.lr``, the paper's "decoder" rate) on the same batch, re-encoded by the updated encoder. So L
 encoder updates, each on a new batch, precede each generator update, as in Algorithms 1-2. All rates follow the
-paper's schedule: halved after 10% of the steps (its epoch 50 of 500) and divided by 5 more after 16% (epoch 80).
+paper's schedule (``step_decay``): halved after 10% of the steps (its epoch 50 of 500) and divided by 5 more after
+16% (epoch 80).
 """
 
 from __future__ import annotations
@@ -55,7 +56,9 @@ class RWAEConfig(SequenceCodeConfig):
     """penalty: ``mmd`` or ``gan`` (fixed by the model's name). beta_content, beta_motion: the paper's beta_1 and
     beta_2. motion_kl, action_kl: weights of the KL terms. inner_steps: L. encoder_lr, critic_lr: the encoder's
     and f_gamma's / D_gamma's Adam rates (the generator's is ``optimizer.lr``). gradient_penalty: R-WAE(GAN)'s
-    lambda (Eq. 24; not given in the paper: ours, Mescheder et al.'s 10)."""
+    lambda (Eq. 24; not given in the paper: ours, Mescheder et al.'s 10). step_decay: the paper's schedule (every
+    rate halved after 10% of the steps, divided by 5 more after 16%); off, the rates stay constant (a run of a few
+    hundred steps would otherwise spend most of them at a tenth of its rate)."""
 
     penalty: str = field(default="mmd", metadata={"enum": list(PENALTIES)})
     beta_content: float = 5.0
@@ -66,6 +69,7 @@ class RWAEConfig(SequenceCodeConfig):
     encoder_lr: float = field(default=1e-4, metadata={"exclusiveMinimum": 0})
     critic_lr: float = field(default=1e-4, metadata={"exclusiveMinimum": 0})
     gradient_penalty: float = 10.0
+    step_decay: bool = True
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -183,8 +187,8 @@ class RWAE(nn.Module):
         rates = {"encoder": self.config.encoder_lr, "critic": self.config.critic_lr, "generator": settings.lr}
         optimizers = {name: torch.optim.Adam(params, lr=rates[name], betas=tuple(settings.betas))
                       for name, params in self.parameter_groups().items()}
-        schedulers = {name: torch.optim.lr_scheduler.LambdaLR(opt, step_decay(settings.steps))
-                      for name, opt in optimizers.items()}
+        schedule = step_decay(settings.steps) if self.config.step_decay else (lambda step: 1.0)
+        schedulers = {name: torch.optim.lr_scheduler.LambdaLR(opt, schedule) for name, opt in optimizers.items()}
         return Optimisation(optimizers, schedulers)
 
     def training_step(self, x: torch.Tensor, optimisation: Optimisation) -> RWAELoss:

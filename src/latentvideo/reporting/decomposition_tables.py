@@ -24,16 +24,6 @@ NotRun = Mapping[tuple[Any, Any], str]  # (variant, dataset) -> why the budget d
 Labels = Mapping[tuple[Any, Any], str]  # (variant, dataset) -> the experiment's label
 
 
-def not_run_by_variant(inputs: list[Mapping[str, Any]]) -> dict[tuple[Any, Any], str]:
-    """{(variant, dataset): why the budget did not run it} from the render inputs' ``not_run`` records."""
-    return {(r["variant"], r["dataset"]): r["reason"] for r in inputs if r["kind"] == "not_run"}
-
-
-def labels_by_variant(inputs: list[Mapping[str, Any]]) -> dict[tuple[Any, Any], str]:
-    """{(variant, dataset): the experiment's label} of every declared experiment the render inputs name."""
-    return {(r["variant"], r["dataset"]): r["label"] for r in inputs}
-
-
 class _Ours:
     """Our cells: the ``t = mean`` rows of one (variant, dataset, evaluation variant)."""
 

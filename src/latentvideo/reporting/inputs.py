@@ -62,3 +62,13 @@ def mean_value(frame: pd.DataFrame, metric: str) -> float | None:
     """The mean over test videos (and seeds) of ``metric`` in a tidy metric frame, or None if it is absent."""
     sel = frame[(frame["t"] == "mean") & (frame["metric"] == metric)]
     return float(sel["value"].mean()) if len(sel) else None
+
+
+def not_run_by_variant(inputs: list[Mapping[str, Any]]) -> dict[tuple[Any, Any], str]:
+    """{(variant, dataset): why the budget did not run it} from the render inputs' ``not_run`` records."""
+    return {(r["variant"], r["dataset"]): r["reason"] for r in inputs if r["kind"] == "not_run"}
+
+
+def labels_by_variant(inputs: list[Mapping[str, Any]]) -> dict[tuple[Any, Any], str]:
+    """{(variant, dataset): the experiment's label} of every declared experiment the render inputs name."""
+    return {(r["variant"], r["dataset"]): r["label"] for r in inputs}

@@ -28,10 +28,11 @@ from latentvideo.progress import Progress
 
 
 class TrainedJudge(NamedTuple):
-    """The network in eval mode and the class names of each factor."""
+    """The network in eval mode, the class names of each factor and the settings it was trained with."""
 
     model: VideoJudge
     classes: dict[str, tuple[str, ...]]
+    settings: dict[str, Any]
 
 
 def _as_input(videos: np.ndarray) -> torch.Tensor:
@@ -39,22 +40,23 @@ def _as_input(videos: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(to_model_layout(videos))
 
 
-def split_probabilities(judge: VideoJudge, split: StoredSplit, n: int, batch_size: int
-                       ) -> dict[str, np.ndarray]:
+def split_probabilities(judge: VideoJudge, split: StoredSplit, n: int, batch_size: int,
+                        device: torch.device = torch.device("cpu")) -> dict[str, np.ndarray]:
     """The judge's ``{factor: (n, K)}`` probabilities on the first ``n`` videos of a stored split."""
     out: dict[str, list[np.ndarray]] = {}
     with torch.no_grad():
         for videos in split.batches(batch_size, limit=n):
-            for name, p in judge.probabilities(_as_input(videos)).items():
-                out.setdefault(name, []).append(p.numpy())
+            for name, p in judge.probabilities(_as_input(videos).to(device)).items():
+                out.setdefault(name, []).append(p.cpu().numpy())
     return {name: np.concatenate(parts) for name, parts in out.items()}
 
 
 def train_judge(settings: Mapping[str, Any], dataset: Mapping[str, Any], data_dir: str | Path,
-                test_dir: str | Path, out_dir: str | Path, progress: str = "auto") -> dict[str, Any]:
+                test_dir: str | Path, out_dir: str | Path, progress: str = "auto", progress_every: float = 30.0,
+                device: torch.device = torch.device("cpu")) -> dict[str, Any]:
     """Train on ``dataset`` (resolved entry) with ``settings`` (``steps``, ``batch_size``, ``lr``, ``width``,
     ``features``, ``seed``, ``test_videos``, ``budget``) and write ``judge.pt`` and ``judge.json`` into ``out_dir``;
-    returns the record of ``judge.json``."""
+    returns the record of ``judge.json``. ``device``: where it trains (the weights are saved from the CPU)."""
     kind = kind_named(dataset["kind"])
     if kind.labelled is None:
         raise ValueError(f"dataset kind {dataset['kind']!r} has no labels: it cannot train a judge")
@@ -67,14 +69,14 @@ def train_judge(settings: Mapping[str, Any], dataset: Mapping[str, Any], data_di
     config = JudgeConfig(channels=frame_shape[2], frame_size=frame_shape[0],
                          classes={name: len(names) for name, names in first.classes.items()},
                          width=settings["width"], features=settings["features"])
-    judge = VideoJudge(config)
+    judge = VideoJudge(config).to(device)
     optimizer = torch.optim.Adam(judge.parameters(), lr=settings["lr"])
-    bar = Progress(f"judge {dataset.get('name', dataset['kind'])}", settings["steps"], mode=progress)
+    bar = Progress(f"judge {dataset.get('name', dataset['kind'])}", settings["steps"], mode=progress, every=progress_every)
     for step in range(settings["steps"]):
         batch = kind.labelled(LabelledRequest(dataset, Path(data_dir), "train", settings["batch_size"], length,
                                               (settings["seed"], step)))
-        logits = judge(_as_input(batch.videos)).logits
-        loss = sum(F.cross_entropy(logits[name], torch.from_numpy(batch.labels[name])) for name in logits)
+        logits = judge(_as_input(batch.videos).to(device)).logits
+        loss = sum(F.cross_entropy(logits[name], torch.from_numpy(batch.labels[name]).to(device)) for name in logits)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -82,7 +84,7 @@ def train_judge(settings: Mapping[str, Any], dataset: Mapping[str, Any], data_di
     judge.eval()
     split = StoredSplit(test_dir, verify=True)
     n = min(settings["test_videos"], len(split))
-    probabilities = split_probabilities(judge, split, n, settings["batch_size"])
+    probabilities = split_probabilities(judge, split, n, settings["batch_size"], device)
     factors = {}
     for name, p in probabilities.items():
         scores = judge_scores(p, split.label(name)[:n])
@@ -93,7 +95,7 @@ def train_judge(settings: Mapping[str, Any], dataset: Mapping[str, Any], data_di
                             f"{settings['batch_size']} on real training videos; scored on {n} real test videos")}
     bar.close(", ".join(f"{name} accuracy {f['accuracy']:.3f}" for name, f in factors.items()))
     with atomic_path(out_dir / "judge.pt") as tmp:
-        torch.save({"model": judge.state_dict(), "config": {"channels": config.channels,
+        torch.save({"model": {k: v.cpu() for k, v in judge.state_dict().items()}, "config": {"channels": config.channels,
                     "frame_size": config.frame_size, "classes": dict(config.classes), "width": config.width,
                     "features": config.features}, "classes": {k: list(v) for k, v in first.classes.items()},
                     "settings": dict(settings)}, tmp)
@@ -104,7 +106,7 @@ def train_judge(settings: Mapping[str, Any], dataset: Mapping[str, Any], data_di
 
 def load_judge(path: str | Path) -> TrainedJudge:
     """A trained judge from its ``judge.pt``, in eval mode."""
-    state = torch.load(path, weights_only=True)
+    state = torch.load(path, weights_only=True, map_location="cpu")
     judge = VideoJudge(JudgeConfig(**state["config"]))
     judge.load_state_dict(state["model"])
-    return TrainedJudge(judge.eval(), {k: tuple(v) for k, v in state["classes"].items()})
+    return TrainedJudge(judge.eval(), {k: tuple(v) for k, v in state["classes"].items()}, dict(state["settings"]))

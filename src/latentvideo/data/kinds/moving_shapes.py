@@ -73,5 +73,6 @@ KINDS = {
         problems=_problems,
         factors=lambda cfg, entry: dict(moving_shapes.FACTORS),
         labelled=_labelled,
+        dynamic_factors=moving_shapes.DYNAMIC_FACTORS,
     ),
 }

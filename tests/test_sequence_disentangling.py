@@ -66,6 +66,20 @@ def test_the_paper_schedule_halves_then_divides_by_five():
     assert [factor(s) for s in (0, 49, 50, 79, 80, 499)] == [1, 1, 0.5, 0.5, 0.1, 0.1]
 
 
+@pytest.mark.filterwarnings("ignore:Detected call of `lr_scheduler.step\\(\\)` before")  # no optimiser steps here
+@pytest.mark.parametrize("decay, expected", [(True, 0.1), (False, 1.0)])
+def test_every_rate_follows_the_paper_schedule_unless_step_decay_is_off(decay, expected):
+    """After 20 of 100 steps the paper's schedule is at a tenth of every rate; without it the rates stay."""
+    torch.manual_seed(0)
+    model = build_model("rwae_mmd", {**SMALL, "frame_size": 16, "step_decay": decay})
+    optimisation = model.configure_optimisation(OptimiserSettings(1e-3, (0.5, 0.9), 100, 0))
+    for _ in range(20):
+        for scheduler in optimisation.schedulers.values():
+            scheduler.step()
+    assert optimisation.learning_rates() == pytest.approx({"encoder": 1e-4 * expected, "critic": 1e-4 * expected,
+                                                           "generator": 1e-3 * expected})
+
+
 def test_the_content_critic_learns_to_tell_the_posterior_from_the_prior():
     """Codes far from N(0, I): a few critic updates raise the scaled MMD the encoder is penalised with."""
     torch.manual_seed(0)

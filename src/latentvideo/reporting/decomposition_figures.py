@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import colormaps
 
-from latentvideo.reporting.figures import frame_strip
+from latentvideo.reporting.figures import frame_rows, frame_strip
 
 SLOT_COLOURS = (np.array(colormaps["tab10"].colors) * 255).round().astype(np.uint8)  # slot k -> colour k % 10
 
@@ -40,20 +40,7 @@ def decomposition_grid(panels: list[tuple[str, str, dict[str, np.ndarray]]], vid
         for label, arrays in shown:
             rows += [(f"{label}: masks\n(argmax slot)", mask_image(arrays["masks"][video][:frames], truth)),
                      (f"{label}:\nreconstruction", _rgb(arrays["reconstruction"][video][:frames]))]
-    n_cols = len(rows[0][1])
-    fig, axes = plt.subplots(len(rows), 1, figsize=(n_cols * 0.8 + 2.0, len(rows) * 0.85 + 0.5), squeeze=False)
-    for i, (ax, (label, images)) in enumerate(zip(axes[:, 0], rows)):
-        width = images.shape[2]
-        ax.imshow(frame_strip(images), interpolation="nearest")
-        ax.set_yticks([])
-        ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=6.5)
-        if i == 0:
-            ax.set_xticks([(j + 0.5) * width for j in range(n_cols)])
-            ax.set_xticklabels([f"t={j + 1}" for j in range(n_cols)], fontsize=6)
-            ax.xaxis.tick_top()
-        else:
-            ax.set_xticks([])
-    return fig
+    return frame_rows(rows)
 
 
 def _curve(ax: plt.Axes, sel: pd.DataFrame, x: np.ndarray, label: str) -> None:

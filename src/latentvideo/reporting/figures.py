@@ -36,6 +36,25 @@ def frame_strip(frames: np.ndarray) -> np.ndarray:
     return strip[..., 0] if strip.shape[-1] == 1 else strip
 
 
+def frame_rows(rows: list[tuple[str, np.ndarray]]) -> plt.Figure:
+    """One labelled row of frames per ``(label, frames (T, H, W, C) uint8)``, all of the same length, frames left
+    to right with ``t=`` ticks above the first row; grey frames (C = 1) are drawn grey."""
+    n_cols = len(rows[0][1])
+    fig, axes = plt.subplots(len(rows), 1, figsize=(n_cols * 0.8 + 2.0, len(rows) * 0.85 + 0.5), squeeze=False)
+    for i, (ax, (label, images)) in enumerate(zip(axes[:, 0], rows)):
+        width = images.shape[2]
+        ax.imshow(frame_strip(images), cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+        ax.set_yticks([])
+        ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=6.5)
+        if i == 0:
+            ax.set_xticks([(j + 0.5) * width for j in range(n_cols)])
+            ax.set_xticklabels([f"t={j + 1}" for j in range(n_cols)], fontsize=6)
+            ax.xaxis.tick_top()
+        else:
+            ax.set_xticks([])
+    return fig
+
+
 def frame_rate_strip(cond: np.ndarray, truth: np.ndarray, frames: np.ndarray, substeps: int,
                      max_future: int = 10) -> plt.Figure:
     """SRVP Fig. 10: the conditioning frames, then a sample at ``substeps`` times the frame rate with every

@@ -78,7 +78,7 @@ def check_latex(tex: str) -> None:
     allowed = {"begin", "end", "centering", "small", "caption", "label", "toprule", "midrule", "bottomrule",
                "cmidrule", "multicolumn", "textsuperscript", "textbar", "pm", "Delta", "times", "par", "smallskip",
                "footnotesize", "textbackslash", "textless", "textgreater", "ldots", "approx", "uparrow",
-               "downarrow"}
+               "downarrow", "textasciicircum", "textasciitilde"}
     code = "\n".join(line for line in tex.splitlines() if not line.startswith("%"))
     assert set(re.findall(r"\\([A-Za-z]+)", code)) <= allowed, set(re.findall(r"\\([A-Za-z]+)", code)) - allowed
 

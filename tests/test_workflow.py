@@ -53,10 +53,11 @@ def test_paper_budget_dry_run_lists_every_job_quickly(tmp_path):
     # MNIST, Pendulum). PROVIDE on generated Bouncing Balls: 8 experiments (IODINE, SEQ-IODINE, PROVIDE on binary
     # and colour balls, Base and no-entropy on binary), 8 standard evaluations, 3 + 6 on 6-8 balls (K = 9; colour:
     # 4 and 8 colours), PROVIDE's prediction on both and its velocities on binary. R-WAE: R-WAE(MMD) and DS-VAE on
-    # one-digit SM-MNIST and Moving Shapes (2 test sets, 2 judges, 4 evaluations, Tables 2 and 9, Fig. 2 per dataset)
+    # one-digit SM-MNIST and Moving Shapes (2 test sets, 2 judges, 4 evaluations, Tables 2 and 9, Fig. 2 per dataset,
+    # Fig. 6)
     # the real-video and CLEVRER tables and figures render (their cells say raw_data.<...> is not enabled)
     assert counts == {"acquire_mnist": 1, "prepare_digits": 1, "make_testset": 8, "train": 29, "evaluate": 53,
-                      "baseline": 4, "render_figure": 25, "render_table": 17, "all": 1, "train_judge": 2,
+                      "baseline": 4, "render_figure": 26, "render_table": 17, "all": 1, "train_judge": 2,
                       "plot_training": 29, "acquire_raw": 2, "preprocess_raw": 2}  # 5th Ave substitute, the balls
     assert "--budget paper" in out.stdout or "budget=paper" in out.stdout
     for experiment in ("srvp_gru-smmnist_deterministic", "srvp_mlp-smmnist_stochastic", "srvp_noz-smmnist_deterministic",
@@ -83,7 +84,8 @@ def test_paper_budget_dry_run_lists_every_job_quickly(tmp_path):
         for experiment in ("rwae_mmd", "dsvae"):
             assert f"results/eval/{experiment}-{dataset}/standard/seed0/metrics.csv" in out.stdout
         assert f"results/figures/han2021_fig2_swaps_{dataset}.pdf" in out.stdout
-    for output in ("results/tables/han2021_table2.md", "results/tables/han2021_table9_moving_shapes.md"):
+    for output in ("results/tables/han2021_table2.md", "results/tables/han2021_table9_moving_shapes.md",
+                   "results/figures/han2021_fig6_tsne.pdf"):
         assert output in out.stdout
     assert "bouncing_balls_small" not in out.stdout  # the small instance is the laptop budgets'
     assert elapsed < 10, f"dry run took {elapsed:.1f} s"
@@ -108,7 +110,7 @@ def test_paper_budget_with_real_video_enabled_lists_every_srvp_and_svg_job_quick
     # (1/2 and 1/4 too for the Δt = 1 one); the Human3.6M content swap. CLEVRER: IODINE, SEQ-IODINE, PROVIDE, Base
     # and Grid, 5 standard evaluations, 3 on 6 objects (K = 7), PROVIDE's prediction
     assert counts == {"acquire_mnist": 1, "prepare_digits": 1, "make_testset": 8, "train": 49, "evaluate": 112,
-                      "baseline": 10, "render_figure": 25, "render_table": 17, "all": 1, "plot_training": 49,
+                      "baseline": 10, "render_figure": 26, "render_table": 17, "all": 1, "plot_training": 49,
                       "train_judge": 2, "acquire_raw": 6, "preprocess_raw": 6}
     plan = out.stdout
     for experiment in ("srvp-kth", "srvp_dt1-kth", "srvp_dcgan-kth", "srvp_gru-kth", "srvp_mlp-kth", "svg_fp-kth",
@@ -381,9 +383,11 @@ def check_rwae(checkout) -> None:
     digits = next(r for r in check_markdown(text) if r[0] == "DS-VAE (S) (ours)")
     assert re.fullmatch(percent, digits[-1]) and digits[1].startswith("—"), digits  # Sprites: not declared yet
     assert "latentvideo declares no dsvae_s experiment on sprites" in text and "Judges (our classifiers" in text
-    for dataset in ("moving_shapes", "smmnist_one_digit"):
+    for name in ("han2021_fig2_swaps_moving_shapes", "han2021_fig2_swaps_smmnist_one_digit", "han2021_fig6_tsne"):
         for ext in ("pdf", "png"):
-            assert (results / "figures" / f"han2021_fig2_swaps_{dataset}.{ext}").stat().st_size > 1000
+            assert (results / "figures" / f"{name}.{ext}").stat().st_size > 1000, name
+    tsne = [t["text"] for t in figure_style.read_layout(results / "figures" / "han2021_fig6_tsne.png")["texts"]]
+    assert "DS-VAE (S): z^c of 4 test videos" in tsne and any("not run at budget smoke" in t for t in tsne)
     texts = [t["text"] for t in figure_style.read_layout(results / "figures" / "han2021_fig2_swaps_moving_shapes.png")[
         "texts"]]
     assert any(t.startswith("R-WAE(MMD) (S): content a,") and t.endswith("motion b") for t in texts), texts

@@ -150,7 +150,8 @@ def test_the_protocol_scores_static_factors_on_fixed_content_and_dynamic_ones_on
 def test_the_protocol_saves_swaps_codes_and_labels_and_needs_its_judge(model, judged_job, tmp_path):
     from latentvideo.evaluation.protocols import protocol
 
-    protocol("disentanglement").run(_job(model, judged_job, tmp_path, {"moving_shapes": judged_job / "judge" / "judge.pt"}))
+    judges = {"moving_shapes": judged_job / "judge" / "judge.pt"}
+    protocol("disentanglement").run(_job(model, judged_job, tmp_path, judges))
     with np.load(tmp_path / "samples.npz") as z:
         for key in ("first", "second", "content_first_motion_second", "content_second_motion_first", "fixed_content",
                     "fixed_motion"):

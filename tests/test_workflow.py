@@ -345,7 +345,8 @@ def check_provide(checkout) -> None:
     table3 = check_markdown((results / "tables" / "provide2021_table3.md").read_text())
     base = next(r for r in table3 if r[0].startswith("Bouncing Balls, 4 balls, binary: Base (2D-LSTM) (ours)"))
     assert all(c.startswith("—") for c in base[1:]), base
-    assert "not run at budget smoke (budgets.smoke.experiments)" in (results / "tables" / "provide2021_table3.md").read_text()
+    assert "not run at budget smoke (budgets.smoke.experiments)" in (
+        results / "tables" / "provide2021_table3.md").read_text()
     for name in ("provide2021_fig3_balls", "provide2021_fig4_clevrer", "provide2021_fig5_prediction",
                  "provide2021_fig6_velocity"):
         for ext in ("pdf", "png"):

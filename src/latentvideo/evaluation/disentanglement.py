@@ -12,7 +12,6 @@ For test videos ``x: (T, B, C, H, W)`` in [0, 1] and a model with a :class:`Sequ
 held-fixed factor, IS, H(y|x) and H(y) (:mod:`latentvideo.metrics.judge_scores`); the frame-level FID compares
 the judge's per-frame features of generated and real frames (:mod:`latentvideo.metrics.frechet`).
 
-
 The registered protocol ``disentanglement`` runs all of it on a stored, labelled test split with the judge of
 the test set's dataset (config ``judges``; its ``judge.pt`` is the job's input). Files: ``metrics.csv`` with, per
 judged factor f, ``accuracy_<f>`` (fraction, 95% CI over videos) on videos that hold f's code (static factors:
@@ -143,10 +142,10 @@ def _examples(coder: SequenceCoder, videos: np.ndarray, pairs: int, device: torc
             **{f"fixed_{held}": to_uint8(generate_holding(coder, x[:, :pairs], held)) for held in HELD}}
 
 
-def _factor_rows(meta: dict[str, Any], held: str, factors: tuple[str, ...], probabilities: Mapping[str, np.ndarray],
+def _factor_rows(meta: dict[str, Any], factors: tuple[str, ...], probabilities: Mapping[str, np.ndarray],
                  labels: Mapping[str, np.ndarray]) -> tuple[list[dict[str, Any]], np.ndarray | None]:
-    """The rows of ``factors`` scored on videos holding the ``held`` code, and the per-video mean correctness
-    over them ``(N,)`` (None without factors)."""
+    """The rows of ``factors`` scored on the judge's ``probabilities`` of one set of generated videos, and the
+    per-video mean correctness over them ``(N,)`` (None without factors)."""
     if not factors:
         return [], None
     rows = []
@@ -180,16 +179,13 @@ def run(job: EvaluationJob) -> ProtocolResult:
     meta = {**job.meta, "samples": 1, "test_videos": len(videos)}
     rows = []
     for f in factors:
-        rows.append(scalar_row(meta, f"judge_accuracy_{f}", judge_scores(seen.probabilities["real"][f],
-                                                                         labels[f]).accuracy, len(videos)))
-        rows.append(scalar_row(meta, f"judge_inception_score_{f}",
-                               judge_scores(seen.probabilities["real"][f], labels[f]).inception_score, len(videos)))
-    per_group = {}
+        real = judge_scores(seen.probabilities["real"][f], labels[f])
+        rows += [scalar_row(meta, f"judge_accuracy_{f}", real.accuracy, len(videos)),
+                 scalar_row(meta, f"judge_inception_score_{f}", real.inception_score, len(videos))]
     for group, held, chosen in (("static", "content", static), ("dynamic", "motion", dynamic)):
-        group_rows, per_video = _factor_rows(meta, held, chosen, seen.probabilities[held], labels)
+        group_rows, per_video = _factor_rows(meta, chosen, seen.probabilities[held], labels)
         rows += group_rows
         if per_video is not None:
-            per_group[group] = per_video
             rows += mean_rows(meta, f"{group}_accuracy", per_video)
     for held in HELD:
         rows.append(scalar_row(meta, f"frame_fid_fixed_{held}", frame_fid(seen.features["real"], seen.features[held]),
@@ -204,7 +200,8 @@ def run(job: EvaluationJob) -> ProtocolResult:
     trained = judge.settings
     statement = (f"{trained_at(meta)}; {len(videos)} {dataset} test videos of {videos.shape[1]} frames, judged by "
                  f"the judge of {dataset} ({trained['steps']} steps x batch {trained['batch_size']} at budget "
-                 f"{trained['budget']}; static: {', '.join(static) or 'none'}; dynamic: {', '.join(dynamic) or 'none'})")
+                 f"{trained['budget']}; static: {', '.join(static) or 'none'}; dynamic: "
+                 f"{', '.join(dynamic) or 'none'})")
     lines = [f"{metric} = {value:.4f}" + (f" ± {ci:.4f}" if np.isfinite(ci) else "")
              for metric, (value, ci) in summary.items()
              if "accuracy" in metric or metric.startswith("frame_fid")]

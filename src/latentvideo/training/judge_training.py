@@ -71,7 +71,8 @@ def train_judge(settings: Mapping[str, Any], dataset: Mapping[str, Any], data_di
                          width=settings["width"], features=settings["features"])
     judge = VideoJudge(config).to(device)
     optimizer = torch.optim.Adam(judge.parameters(), lr=settings["lr"])
-    bar = Progress(f"judge {dataset.get('name', dataset['kind'])}", settings["steps"], mode=progress, every=progress_every)
+    bar = Progress(f"judge {dataset.get('name', dataset['kind'])}", settings["steps"], mode=progress,
+                   every=progress_every)
     for step in range(settings["steps"]):
         batch = kind.labelled(LabelledRequest(dataset, Path(data_dir), "train", settings["batch_size"], length,
                                               (settings["seed"], step)))
@@ -95,10 +96,10 @@ def train_judge(settings: Mapping[str, Any], dataset: Mapping[str, Any], data_di
                             f"{settings['batch_size']} on real training videos; scored on {n} real test videos")}
     bar.close(", ".join(f"{name} accuracy {f['accuracy']:.3f}" for name, f in factors.items()))
     with atomic_path(out_dir / "judge.pt") as tmp:
-        torch.save({"model": {k: v.cpu() for k, v in judge.state_dict().items()}, "config": {"channels": config.channels,
-                    "frame_size": config.frame_size, "classes": dict(config.classes), "width": config.width,
-                    "features": config.features}, "classes": {k: list(v) for k, v in first.classes.items()},
-                    "settings": dict(settings)}, tmp)
+        torch.save({"model": {k: v.cpu() for k, v in judge.state_dict().items()},
+                    "config": {"channels": config.channels, "frame_size": config.frame_size,
+                               "classes": dict(config.classes), "width": config.width, "features": config.features},
+                    "classes": {k: list(v) for k, v in first.classes.items()}, "settings": dict(settings)}, tmp)
     with atomic_path(out_dir / "judge.json") as tmp:
         Path(tmp).write_text(json.dumps(record, indent=2))
     return record

@@ -73,9 +73,9 @@ def test_experiments_are_declared_once_and_budgets_override_only_what_differs(re
     # all figures: all experiments, those on real video once their raw data is enabled
     assert set(selection.budget_experiments(paper, enabled_only=False)) == set(paper["experiments"])
     waiting = set(paper["experiments"]) - set(selection.budget_experiments(paper))
-    assert {paper["experiments"][e]["dataset"] for e in waiting} == {"kth", "human36m", "bair", "clevrer"}
+    assert {paper["experiments"][e]["dataset"] for e in waiting} == {"kth", "human36m", "bair", "clevrer", "sprites"}
     enabled = copy.deepcopy(paper)
-    for raw in ("kth", "human36m", "bair", "clevrer"):
+    for raw in ("kth", "human36m", "bair", "clevrer", "sprites"):
         enabled["raw_data"][raw]["enabled"] = True
     assert set(selection.budget_experiments(enabled)) == set(paper["experiments"])
     smoke = config.load(repo / "config" / "config.yaml", "smoke")
@@ -218,7 +218,7 @@ def test_an_experiment_on_raw_data_not_enabled_is_declared_but_not_run_and_figur
      "dataset smmnist_deterministic_one_digit has 64 at this budget"),
     # judges (R-WAE): of labelled datasets, overridden only where declared, present for every judged test set
     (lambda c: c["judges"].update(smmnist_stochastic=dict(c["judges"]["moving_shapes"])),
-     "judges.smmnist_stochastic: dataset kind 'sm_mnist' has no labels to train a judge on"),
+     "judges.smmnist_stochastic: its videos carry no labels to train a judge on (dataset kind 'sm_mnist')"),
     (lambda c: c["judges"].update(moving_shape=dict(c["judges"]["moving_shapes"])),
      "judges.moving_shape: not a dataset under datasets"),
     (lambda c: c["budgets"]["smoke"]["judges"].update(balls4_binary={"steps": 2}),

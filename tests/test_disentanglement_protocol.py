@@ -84,8 +84,18 @@ def test_factor_scores_and_frame_fid_from_a_judge():
     assert frame_fid(features, features + 1) == pytest.approx(8, rel=1e-6)  # |mean shift|^2 over 8 features
 
 
-SHAPES = {"kind": "moving_shapes", "frame_size": 16, "train_length": 5, "test_length": 5, "train_seed": 1,
-          "test_seed": 2}
+DECLARED = {"kind": "moving_shapes", "frame_size": 16, "train_length": 5, "test_length": 5, "train_seed": 1,
+            "test_seed": 2}
+
+
+def _resolved(entry):
+    """A dataset entry as config.dataset_entry gives it: with what its kind derives (its labels)."""
+    from latentvideo.data.dataset_kinds import kind_named
+
+    return {**entry, **kind_named(entry["kind"]).derived({}, entry)}
+
+
+SHAPES = _resolved(DECLARED)
 
 
 @pytest.fixture(scope="module")

@@ -6,21 +6,25 @@ import numpy as np
 import pytest
 import torch
 
-from latentvideo.data.dataset_kinds import LabelledRequest, build_test_set, kind_named
+from latentvideo.data.dataset_kinds import LabelledRequest, build_test_set, kind_named, labels_of, split_labels
 from latentvideo.data.shards import StoredSplit
 from latentvideo.training.judge_training import load_judge, split_probabilities, train_judge
 
-SHAPES = {"kind": "moving_shapes", "frame_size": 16, "train_length": 6, "test_length": 6, "train_seed": 1,
-          "test_seed": 2}
+DECLARED = {"kind": "moving_shapes", "frame_size": 16, "train_length": 6, "test_length": 6, "train_seed": 1,
+            "test_seed": 2}
+SHAPES = {**DECLARED, **kind_named("moving_shapes").derived({}, DECLARED)}  # resolved: with its labels
 
 
 def test_moving_shapes_test_split_and_labelled_draws_carry_the_five_labels(tmp_path):
     build_test_set("shapes", SHAPES, None, 12, tmp_path / "test")
     split = StoredSplit(tmp_path / "test", verify=True)
     kind = kind_named("moving_shapes")
-    assert set(kind.factors({}, SHAPES)) == {"shape", "size", "colour", "motion", "direction"}
-    for name in kind.factors({}, SHAPES):
-        assert split.label(name).shape == (12,)
+    labels = labels_of(SHAPES)
+    assert list(labels) == ["shape", "size", "colour", "motion", "direction"]
+    assert [name for name, label in labels.items() if label.dynamic] == ["motion", "direction"]
+    assert labels["colour"].classes == ("white", "red", "green", "blue")
+    for name, values in split_labels(SHAPES, split).items():
+        assert values.shape == (12,) and values.max() < len(labels[name].classes)
     draw = kind.labelled(LabelledRequest(SHAPES, tmp_path, "train", 5, 6, (0, 3)))
     again = kind.labelled(LabelledRequest(SHAPES, tmp_path, "train", 5, 6, (0, 3)))
     other = kind.labelled(LabelledRequest(SHAPES, tmp_path, "validation", 5, 6, (0, 3)))
@@ -31,8 +35,8 @@ def test_moving_shapes_test_split_and_labelled_draws_carry_the_five_labels(tmp_p
 def test_sm_mnist_labels_one_digit_videos_only(digits, tmp_path):
     kind = kind_named("sm_mnist")
     one = {"kind": "sm_mnist", "deterministic": False, "frame_size": 32, "num_digits": 1, "max_speed": 4}
-    assert kind.factors({}, one) == {"digit": tuple("0123456789")}
-    assert kind.factors({}, {**one, "num_digits": 2}) == {}
+    assert labels_of(kind.derived({}, one)) == {"digit": (tuple("0123456789"), False, "digit", None)}
+    assert labels_of(kind.derived({}, {**one, "num_digits": 2})) == {}
     draw = kind.labelled(LabelledRequest(one, digits, "train", 4, 5, (0,)))
     assert draw.videos.shape == (4, 5, 32, 32, 1) and draw.labels["digit"].shape == (4,)
     with pytest.raises(ValueError, match="one digit"):
@@ -57,3 +61,41 @@ def test_a_trained_judge_beats_chance_on_static_factors_and_reloads(tmp_path):
     features = judge.model(torch.rand(6, 3, 3, 16, 16)).frame_features
     assert features.shape == (6, 3, 32)
     assert not list(tmp_path.glob("judge/.*tmp"))
+
+
+def test_sprites_judge_learns_from_the_stored_attributes_and_actions(tmp_path, base_config):
+    """Sprites (the raw-format fixture, 2 options per layer): the dataset entry derives its labels from the raw
+    dataset's declaration (four static attributes in the columns of ``attributes``, the dynamic action x
+    direction), labelled draws carry the labels of the very videos drawn, and a judge trains on them."""
+    import copy
+
+    import raw_fixtures as fx
+
+    from latentvideo.data import raw_datasets
+
+    fx.sprites(tmp_path / "raw", options=2)
+    raw = copy.deepcopy(base_config["raw_data"]["sprites"])
+    raw.update(dir=str(tmp_path / "raw"), acquisition={"kind": "manual"})
+    raw["protocol"].update(options=2, train_characters=12)
+    raw_datasets.acquire("sprites", raw, tmp_path / "inv.json")
+    raw_datasets.preprocess("sprites", raw, tmp_path / "inv.json", tmp_path / "sprites", workers=1)
+    declared = {"kind": "raw_video", "raw": "sprites", "train_length": 8}
+    kind = kind_named("raw_video")
+    entry = {**declared, **kind.derived({"raw_data": {"sprites": raw}}, declared)}
+    labels = labels_of(entry)
+    assert list(labels) == ["body", "bottomwear", "topwear", "hair", "action"]
+    assert labels["hair"] == (("hair 0", "hair 1"), False, "attributes", 3)
+    assert labels["action"].dynamic and labels["action"].classes[:2] == ("walk front", "walk left")
+    draw = kind.labelled(LabelledRequest(entry, tmp_path / "sprites", "train", 6, 8, (0, 1)))
+    train = StoredSplit(tmp_path / "sprites" / "train")
+    stored = split_labels(entry, train)
+    for i, video in enumerate(draw.videos):  # the fixture draws some layers transparent: look among equal videos
+        same = [j for j in range(len(train)) if np.array_equal(train.video(j), video)]
+        assert any(all(draw.labels[f][i] == stored[f][j] for f in labels) for j in same), i
+    assert draw.videos.shape == (6, 8, 64, 64, 3) and draw.classes["action"] == labels["action"].classes
+    record = train_judge({"steps": 2, "batch_size": 4, "lr": 1e-3, "width": 4, "features": 8, "seed": 0,
+                          "test_videos": 9, "budget": "test"}, {**entry, "name": "sprites"}, tmp_path / "sprites",
+                         tmp_path / "sprites" / "test", tmp_path / "judge", progress="off")
+    assert set(record["factors"]) == set(labels) and record["test_videos"] == 9
+    with pytest.raises(ValueError, match="carries no labels"):
+        train_judge({}, {**declared, "name": "plain"}, tmp_path, tmp_path, tmp_path / "none", progress="off")

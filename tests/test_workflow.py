@@ -53,11 +53,11 @@ def test_paper_budget_dry_run_lists_every_job_quickly(tmp_path):
     # MNIST, Pendulum). PROVIDE on generated Bouncing Balls: 8 experiments (IODINE, SEQ-IODINE, PROVIDE on binary
     # and colour balls, Base and no-entropy on binary), 8 standard evaluations, 3 + 6 on 6-8 balls (K = 9; colour:
     # 4 and 8 colours), PROVIDE's prediction on both and its velocities on binary. R-WAE: R-WAE(MMD) and DS-VAE on
-    # one-digit SM-MNIST and Moving Shapes (2 test sets, 2 judges, 4 evaluations, Tables 2 and 9, Fig. 2 per dataset,
-    # Fig. 6)
+    # one-digit SM-MNIST and Moving Shapes (2 test sets, 2 judges, 4 evaluations, Tables 2, 4 and 9, Fig. 2 per
+    # dataset, Fig. 6; Sprites' rows and panels say raw_data.sprites is not enabled)
     # the real-video and CLEVRER tables and figures render (their cells say raw_data.<...> is not enabled)
     assert counts == {"acquire_mnist": 1, "prepare_digits": 1, "make_testset": 8, "train": 29, "evaluate": 53,
-                      "baseline": 4, "render_figure": 26, "render_table": 17, "all": 1, "train_judge": 2,
+                      "baseline": 4, "render_figure": 27, "render_table": 18, "all": 1, "train_judge": 2,
                       "plot_training": 29, "acquire_raw": 2, "preprocess_raw": 2}  # 5th Ave substitute, the balls
     assert "--budget paper" in out.stdout or "budget=paper" in out.stdout
     for experiment in ("srvp_gru-smmnist_deterministic", "srvp_mlp-smmnist_stochastic", "srvp_noz-smmnist_deterministic",
@@ -92,12 +92,13 @@ def test_paper_budget_dry_run_lists_every_job_quickly(tmp_path):
 
 
 def test_paper_budget_with_real_video_enabled_lists_every_srvp_and_svg_job_quickly(tmp_path):
-    """KTH, Human3.6M and BAIR enabled: every SRVP / SVG experiment on them trains, with every evaluation the
-    real-video tables and figures read (Tables 1, 3-5, 7-10; Figs. 4-8, 11, 12), in a dry run of under 10 s."""
+    """KTH, Human3.6M, BAIR, CLEVRER and Sprites enabled: every SRVP / SVG experiment on them trains, with every
+    evaluation the real-video tables and figures read (Tables 1, 3-5, 7-10; Figs. 4-8, 11, 12), PROVIDE's CLEVRER
+    runs and R-WAE's Sprites runs with their judge, in a dry run of under 10 s."""
     checkout = clean_checkout(tmp_path)
     cfg_path = checkout / "config" / "config.yaml"
     cfg = yaml.safe_load(cfg_path.read_text())
-    for raw in ("kth", "human36m", "bair", "clevrer"):
+    for raw in ("kth", "human36m", "bair", "clevrer", "sprites"):
         cfg["raw_data"][raw]["enabled"] = True
     cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
     start = time.perf_counter()
@@ -108,10 +109,11 @@ def test_paper_budget_with_real_video_enabled_lists_every_srvp_and_svg_job_quick
     # DCGAN coders on KTH, SVG-FP (VGG, DCGAN) on KTH, SVG-LP on Human3.6M and BAIR. Evaluations: standard + FVD for
     # all 15; Δt = 1/4 and its FVD for the three residual models; Δt = 1, 1/3, 1/5 for the three Tables 7-9 models
     # (1/2 and 1/4 too for the Δt = 1 one); the Human3.6M content swap. CLEVRER: IODINE, SEQ-IODINE, PROVIDE, Base
-    # and Grid, 5 standard evaluations, 3 on 6 objects (K = 7), PROVIDE's prediction
-    assert counts == {"acquire_mnist": 1, "prepare_digits": 1, "make_testset": 8, "train": 49, "evaluate": 112,
-                      "baseline": 10, "render_figure": 26, "render_table": 17, "all": 1, "plot_training": 49,
-                      "train_judge": 2, "acquire_raw": 6, "preprocess_raw": 6}
+    # and Grid, 5 standard evaluations, 3 on 6 objects (K = 7), PROVIDE's prediction. Sprites: R-WAE(MMD), R-WAE(GAN)
+    # and DS-VAE, 3 evaluations, its judge
+    assert counts == {"acquire_mnist": 1, "prepare_digits": 1, "make_testset": 8, "train": 52, "evaluate": 115,
+                      "baseline": 10, "render_figure": 27, "render_table": 18, "all": 1, "plot_training": 52,
+                      "train_judge": 3, "acquire_raw": 7, "preprocess_raw": 7}
     plan = out.stdout
     for experiment in ("srvp-kth", "srvp_dt1-kth", "srvp_dcgan-kth", "srvp_gru-kth", "srvp_mlp-kth", "svg_fp-kth",
                        "svg_fp_dcgan-kth", "srvp-human36m", "srvp_gru-human36m", "srvp_mlp-human36m", "svg_lp-human36m",
@@ -129,6 +131,9 @@ def test_paper_budget_with_real_video_enabled_lists_every_srvp_and_svg_job_quick
     for experiment in ("iodine", "seq_iodine", "provide", "provide_base", "provide_grid"):
         assert f"results/eval/{experiment}-clevrer/standard/seed0/metrics.csv" in plan
     assert "results/eval/provide-clevrer/clevrer_6_k7/seed0/metrics.csv" in plan
+    for experiment in ("rwae_mmd", "rwae_gan", "dsvae"):
+        assert f"results/eval/{experiment}-sprites/standard/seed0/metrics.csv" in plan
+    assert "results/judges/sprites/judge.pt" in plan and "results/tables/han2021_table4.md" in plan
     for output in ("tables/srvp2020_table1_fvd.md", "tables/srvp2020_table3_kth.md", "tables/srvp2020_table4_human36m.md",
                    "tables/srvp2020_table5_bair.md", "tables/srvp2020_table7_bair.md", "tables/srvp2020_table8_kth.md",
                    "tables/srvp2020_table9_kth.md", "tables/srvp2020_table10_kth.md",
@@ -382,8 +387,11 @@ def check_rwae(checkout) -> None:
     assert next(r for r in table9 if r[0] == "R-WAE, BigGAN coder (paper)")[1:] == ["75.27%", "80.00%"]
     text = (results / "tables" / "han2021_table2.md").read_text()
     digits = next(r for r in check_markdown(text) if r[0] == "DS-VAE (S) (ours)")
-    assert re.fullmatch(percent, digits[-1]) and digits[1].startswith("—"), digits  # Sprites: not declared yet
-    assert "latentvideo declares no dsvae_s experiment on sprites" in text and "Judges (our classifiers" in text
+    assert re.fullmatch(percent, digits[-1]) and digits[1].startswith("—"), digits  # Sprites: not enabled
+    assert "raw_data.sprites is not enabled" in text and "latentvideo declares no dsvae_c experiment" in text
+    assert "Judges (our classifiers" in text
+    table4 = (results / "tables" / "han2021_table4.md").read_text()
+    assert "R-WAE(GAN) (S) (paper) | 3.73% | 2.00%" in table4 and "raw_data.sprites is not enabled" in table4
     for name in ("han2021_fig2_swaps_moving_shapes", "han2021_fig2_swaps_smmnist_one_digit", "han2021_fig6_tsne"):
         for ext in ("pdf", "png"):
             assert (results / "figures" / f"{name}.{ext}").stat().st_size > 1000, name

@@ -20,7 +20,7 @@ import jsonschema
 import yaml
 
 from latentvideo import selection
-from latentvideo.data.dataset_kinds import budget_entry, channels, kind_named, registered_kinds
+from latentvideo.data.dataset_kinds import budget_entry, channels, kind_named, labels_of, registered_kinds
 from latentvideo.data.digits import MNIST_FILES
 from latentvideo.models.registry import registered_models
 
@@ -626,9 +626,9 @@ def _judge_problems(cfg: Mapping[str, Any]) -> list[str]:
     for name in cfg.get("judges", {}):
         if name not in cfg["datasets"]:
             problems.append(f"judges.{name}: not a dataset under datasets")
-        elif not kind_named(cfg["datasets"][name]["kind"]).factors(cfg, cfg["datasets"][name]):
-            problems.append(f"judges.{name}: dataset kind {cfg['datasets'][name]['kind']!r} has no labels to "
-                            f"train a judge on")
+        elif not labels_of({**(entry := cfg["datasets"][name]), **kind_named(entry["kind"]).derived(cfg, entry)}):
+            problems.append(f"judges.{name}: its videos carry no labels to train a judge on (dataset kind "
+                            f"{cfg['datasets'][name]['kind']!r})")
     for bname, budget in cfg["budgets"].items():
         problems += [f"budgets.{bname}.judges.{name}: no judges.{name} to override" for name in budget.get("judges", {})
                      if name not in cfg.get("judges", {})]

@@ -80,6 +80,44 @@ class LabelledRequest(NamedTuple):
     seed: Sequence[int]
 
 
+class StoredLabel(NamedTuple):
+    """A factor a dataset's videos are labelled with: its class names, whether it describes the motion (held by
+    z^m in R-WAE's evaluation; a static factor is held by z^c), the per-video array the split stores it in (None:
+    the factor's own name) and its column where that array holds several labels per video (Sprites'
+    ``attributes``)."""
+
+    classes: tuple[str, ...]
+    dynamic: bool = False
+    stored: str | None = None
+    column: int | None = None
+
+
+def labels_entry(labels: Mapping[str, StoredLabel]) -> dict[str, Any]:
+    """What a labelled kind derives into its resolved entry (``derived``): ``{"labels": {factor: ...}}``, JSON-able,
+    so evaluations read the labels from the entry alone; ``{}`` without labels."""
+    if not labels:
+        return {}
+    return {"labels": {name: {"classes": list(label.classes), "dynamic": label.dynamic,
+                              "stored": label.stored or name, "column": label.column}
+                       for name, label in labels.items()}}
+
+
+def labels_of(entry: Mapping[str, Any]) -> dict[str, StoredLabel]:
+    """The factors a resolved dataset entry (``config.dataset_entry``) is labelled with; ``{}``: none."""
+    return {name: StoredLabel(tuple(label["classes"]), label["dynamic"], label["stored"], label["column"])
+            for name, label in entry.get("labels", {}).items()}
+
+
+def split_labels(entry: Mapping[str, Any], split: Any, n: int | None = None) -> dict[str, np.ndarray]:
+    """``{factor: (N,) int64}`` of the first ``n`` videos (all: None) of a stored split (a
+    :class:`~latentvideo.data.shards.StoredSplit`) of the dataset of ``entry``."""
+    out = {}
+    for name, label in labels_of(entry).items():
+        values = split.label(label.stored)
+        out[name] = (values if label.column is None else values[:, label.column])[:n].astype(np.int64)
+    return out
+
+
 class LabelledVideos(NamedTuple):
     """videos: uint8 ``(N, T, H, W, C)``; labels: ``{factor: (N,) int64}`` indices into ``classes[factor]``."""
 
@@ -125,10 +163,8 @@ class DatasetKind:
     protocol). problems(cfg, name, entry): configuration errors only the kind can see. raw_inputs(entry): the
     ``raw_data`` entries it is preprocessed from (they must be enabled where an experiment trains on it).
     selects: whether its training data offers fixed validation windows for model selection
-    (``TrainingData.selection_windows``). factors(cfg, entry): ``{factor: class names}`` of the labels its videos
-    carry (the test split stores one per-video array per factor); labelled(request): labelled training or
-    validation videos for a judge (None: the kind has no labels); dynamic_factors: those of its factors that
-    describe the motion (held by z^m in R-WAE's evaluation; the others are static, held by z^c).
+    (``TrainingData.selection_windows``). labelled(request): labelled training or validation videos for a judge
+    (None: the kind has no labels); which labels an entry has, the kind derives into it (:func:`labels_entry`).
     """
 
     description: str
@@ -141,10 +177,7 @@ class DatasetKind:
     problems: Callable[[Mapping[str, Any], str, Mapping[str, Any]], list[str]] = field(default=_no_problems)
     raw_inputs: Callable[[Mapping[str, Any]], list[str]] = field(default=_no_raw_data)
     selects: bool = False
-    factors: Callable[[Mapping[str, Any], Mapping[str, Any]], dict[str, tuple[str, ...]]] = field(
-        default=lambda cfg, entry: {})
     labelled: Callable[[LabelledRequest], LabelledVideos] | None = None
-    dynamic_factors: tuple[str, ...] = ()
 
     @property
     def generated(self) -> bool:

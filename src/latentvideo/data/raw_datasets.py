@@ -21,6 +21,7 @@ from typing import Any
 from latentvideo.atomic import atomic_dir, sha256_file, write_json
 from latentvideo.data.acquire import ChecksumError, download_first
 from latentvideo.data.clip_sampling import ClipSampling
+from latentvideo.data.dataset_kinds import StoredLabel
 from latentvideo.data.raw_sources import SizeLimits, check_raw_folder, find_members, folder_files
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,8 @@ class RawDataset:
     made offline (acquisition kind ``generated``), writes its raw files from ``acquisition.generator``.
     ``stream_channels``: channels of its streams besides ``frames`` (e.g. Bouncing Balls' ``colour``; see
     :meth:`streams`); ``splits(protocol)``: the splits preprocessing writes, where the protocol says.
+    ``labels(protocol)``: the factors its stored videos are labelled with (Sprites: four attributes and the
+    action), each a :class:`~latentvideo.data.dataset_kinds.StoredLabel`.
     """
 
     name: str
@@ -78,6 +81,7 @@ class RawDataset:
     generate: Callable[[Path, Mapping[str, Any]], None] | None = None
     stream_channels: Mapping[str, int] = field(default_factory=dict)
     splits: Callable[[Mapping[str, Any]], list[str] | None] = unlisted
+    labels: Callable[[Mapping[str, Any]], dict[str, StoredLabel]] = field(default=lambda protocol: {})
 
     def streams(self) -> dict[str, int]:
         """``{stream: channels}`` of the stored image streams (``frames`` first)."""

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from latentvideo.data.dataset_kinds import StoredLabel
 from latentvideo.data.raw_datasets import RawDataset, split_provenance
 from latentvideo.data.raw_sources import CorruptMemberError, Member, find_members, iter_read
 from latentvideo.data.shards import ShardWriter
@@ -114,6 +115,15 @@ def preprocess(raw_dir: Path, protocol: Mapping[str, Any], out: Path, workers: i
     return summary
 
 
+def labels(protocol: Mapping[str, Any]) -> dict[str, StoredLabel]:
+    """The four attributes (static; column i of ``attributes``, ``options`` values each) and the action: the nine
+    action x direction classes of ``action_direction`` (dynamic), as R-WAE's and C-DSVAE's judges classify them."""
+    attributes = {layer: StoredLabel(tuple(f"{layer} {k}" for k in range(protocol["options"])), stored="attributes",
+                                     column=i) for i, layer in enumerate(LAYERS)}
+    action = StoredLabel(tuple(f"{a} {d}" for a in ACTIONS for d in DIRECTIONS), dynamic=True, stored="action_direction")
+    return {**attributes, "action": action}
+
+
 DATASET = RawDataset(
     name="sprites",
     protocol_version=VERSION,
@@ -122,4 +132,6 @@ DATASET = RawDataset(
                   "commit pinned in raw_data.sprites.acquisition). To place it by hand, put that zip (or the "
                   "repository's body/ bottomwear/ topwear/ hair/ shoes/ folders) in raw_data.sprites.dir."),
     preprocess=preprocess,
+    video_length=lambda protocol: 8,
+    labels=labels,
 )

@@ -15,7 +15,7 @@ the judge's per-frame features of generated and real frames (:mod:`latentvideo.m
 The registered protocol ``disentanglement`` runs all of it on a stored, labelled test split with the judge of
 the test set's dataset (config ``judges``; its ``judge.pt`` is the job's input). Files: ``metrics.csv`` with, per
 judged factor f, ``accuracy_<f>`` (fraction, 95% CI over videos) on videos that hold f's code (static factors:
-fixed content; the kind's ``dynamic_factors``: fixed motion), ``inception_score_<f>``, ``intra_entropy_<f>``
+fixed content; the dataset's dynamic labels: fixed motion), ``inception_score_<f>``, ``intra_entropy_<f>``
 and ``inter_entropy_<f>`` (nats) on the same videos, ``judge_accuracy_<f>`` and ``judge_inception_score_<f>`` of
 the judge on the real test videos (the reference the paper quotes for its MUG judge), ``static_accuracy`` and
 ``dynamic_accuracy`` (per video: the mean over its static / dynamic factors of the judge being right), and
@@ -32,7 +32,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import torch
 
-from latentvideo.data.dataset_kinds import kind_named
+from latentvideo.data.dataset_kinds import labels_of, split_labels
 from latentvideo.data.shards import StoredSplit, to_model_layout
 from latentvideo.evaluation.frame_prediction import to_uint8
 from latentvideo.evaluation.protocols import EvaluationJob, ProtocolResult, ProtocolSpec, trained_at, write_results
@@ -170,8 +170,8 @@ def run(job: EvaluationJob) -> ProtocolResult:
     split = StoredSplit(job.testset, verify=True)
     videos = split.read(job.evaluation["test_videos"])
     factors = tuple(judge.classes)
-    labels = {f: split.label(f)[:len(videos)] for f in factors}
-    dynamic = tuple(f for f in factors if f in kind_named(job.test_dataset["kind"]).dynamic_factors)
+    labels = split_labels(job.test_dataset, split, len(videos))
+    dynamic = tuple(f for f, label in labels_of(job.test_dataset).items() if label.dynamic and f in factors)
     static = tuple(f for f in factors if f not in dynamic)
     coder = job.model.coder
     torch.manual_seed(EVAL_SEED)

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from latentvideo.atomic import atomic_path
-from latentvideo.data.dataset_kinds import LabelledRequest, kind_named
+from latentvideo.data.dataset_kinds import LabelledRequest, kind_named, labels_of, split_labels
 from latentvideo.data.shards import StoredSplit, to_model_layout
 from latentvideo.metrics.judge_scores import judge_scores
 from latentvideo.models.judge import JudgeConfig, VideoJudge
@@ -58,8 +58,8 @@ def train_judge(settings: Mapping[str, Any], dataset: Mapping[str, Any], data_di
     ``features``, ``seed``, ``test_videos``, ``budget``) and write ``judge.pt`` and ``judge.json`` into ``out_dir``;
     returns the record of ``judge.json``. ``device``: where it trains (the weights are saved from the CPU)."""
     kind = kind_named(dataset["kind"])
-    if kind.labelled is None:
-        raise ValueError(f"dataset kind {dataset['kind']!r} has no labels: it cannot train a judge")
+    if kind.labelled is None or not labels_of(dataset):
+        raise ValueError(f"dataset {dataset.get('name', dataset['kind'])!r} carries no labels: it cannot train a judge")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(settings["seed"])
@@ -87,8 +87,9 @@ def train_judge(settings: Mapping[str, Any], dataset: Mapping[str, Any], data_di
     n = min(settings["test_videos"], len(split))
     probabilities = split_probabilities(judge, split, n, settings["batch_size"], device)
     factors = {}
+    labels = split_labels(dataset, split, n)
     for name, p in probabilities.items():
-        scores = judge_scores(p, split.label(name)[:n])
+        scores = judge_scores(p, labels[name])
         factors[name] = {**scores._asdict(), "classes": list(first.classes[name])}
     record = {"dataset": dict(dataset), "budget": settings["budget"], "steps": settings["steps"],
               "batch_size": settings["batch_size"], "test_videos": n, "factors": factors,

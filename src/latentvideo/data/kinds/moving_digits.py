@@ -15,8 +15,8 @@ import numpy as np
 from latentvideo.atomic import sha256_file
 from latentvideo.data import color_mnist, sm_mnist
 from latentvideo.data.color_mnist import ColorMovingMNISTSpec
-from latentvideo.data.dataset_kinds import (DatasetKind, LabelledRequest, LabelledVideos, TestSetRequest,
-                                           TrainingData, TrainingRequest, generated_test_split)
+from latentvideo.data.dataset_kinds import (DatasetKind, LabelledRequest, LabelledVideos, StoredLabel, TestSetRequest,
+                                           TrainingData, TrainingRequest, generated_test_split, labels_entry)
 from latentvideo.data.digit_videos import make_batch, make_test_set
 from latentvideo.data.digits import load_splits
 from latentvideo.data.shards import write_shards
@@ -74,9 +74,9 @@ def _build_test_set(spec_of, generator: str, request: TestSetRequest) -> dict[st
 DIGIT_CLASSES = tuple(str(d) for d in range(10))
 
 
-def digit_factors(cfg: Mapping[str, Any], entry: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+def digit_labels(cfg: Mapping[str, Any], entry: Mapping[str, Any]) -> dict[str, Any]:
     """One-digit videos are labelled with their digit (R-WAE's SM-MNIST); two digits carry no single label."""
-    return {"digit": DIGIT_CLASSES} if entry["num_digits"] == 1 else {}
+    return labels_entry({"digit": StoredLabel(DIGIT_CLASSES)} if entry["num_digits"] == 1 else {})
 
 
 def _labelled(spec_of, request: LabelledRequest) -> LabelledVideos:
@@ -103,7 +103,7 @@ def velocity_problems(cfg: Mapping[str, Any], name: str, entry: Mapping[str, Any
 
 def _kind(description: str, channels, spec_of, generator: str, problems=None, labelled: bool = False) -> DatasetKind:
     extra = {"problems": problems} if problems else {}
-    labelled = ({"factors": digit_factors, "labelled": lambda request: _labelled(spec_of, request)} if labelled
+    labelled = ({"derived": digit_labels, "labelled": lambda request: _labelled(spec_of, request)} if labelled
                 else {})
     return DatasetKind(
         description=description,

@@ -14,8 +14,8 @@ from typing import Any, Mapping
 import numpy as np
 
 from latentvideo.data import moving_shapes
-from latentvideo.data.dataset_kinds import (DatasetKind, LabelledRequest, LabelledVideos, TestSetRequest,
-                                           TrainingData, TrainingRequest, generated_test_split)
+from latentvideo.data.dataset_kinds import (DatasetKind, LabelledRequest, LabelledVideos, StoredLabel, TestSetRequest,
+                                           TrainingData, TrainingRequest, generated_test_split, labels_entry)
 from latentvideo.data.moving_shapes import MovingShapesSpec
 from latentvideo.data.shards import write_shards
 from latentvideo.data.training_stream import ShapeSteps
@@ -71,8 +71,8 @@ KINDS = {
         open_training=_open_training,
         build_test_set=_build_test_set,
         problems=_problems,
-        factors=lambda cfg, entry: dict(moving_shapes.FACTORS),
+        derived=lambda cfg, entry: labels_entry({name: StoredLabel(classes, name in moving_shapes.DYNAMIC_FACTORS)
+                                                 for name, classes in moving_shapes.FACTORS.items()}),
         labelled=_labelled,
-        dynamic_factors=moving_shapes.DYNAMIC_FACTORS,
     ),
 }

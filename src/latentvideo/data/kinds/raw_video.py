@@ -18,7 +18,8 @@ import numpy as np
 
 from latentvideo.atomic import sha256_file
 from latentvideo.data.clip_sampling import ClipSampling, draw_clips, eligible_videos
-from latentvideo.data.dataset_kinds import DatasetKind, TestSplit, TrainingData, TrainingRequest
+from latentvideo.data.dataset_kinds import (DatasetKind, LabelledRequest, LabelledVideos, TestSplit, TrainingData,
+                                           TrainingRequest, labels_entry, labels_of, split_labels)
 from latentvideo.data.raw_datasets import RawDataset, declaration
 from latentvideo.data.shards import StoredSplit, read_manifest
 from latentvideo.data.training_stream import StoredClipSteps
@@ -52,8 +53,8 @@ def _protocol(cfg: Mapping[str, Any], entry: Mapping[str, Any]) -> Mapping[str, 
 
 
 def derived(cfg: Mapping[str, Any], entry: Mapping[str, Any]) -> dict[str, Any]:
-    """``channels``, the clip sampling, and the protocol's conditioning and test lengths (what evaluation and
-    the models need), so that they are part of the experiment's resolved settings."""
+    """``channels``, the clip sampling, the protocol's conditioning and test lengths (what evaluation and the
+    models need) and the labels its videos carry, so that they are part of the experiment's resolved settings."""
     spec, protocol = raw_declaration(cfg, entry), _protocol(cfg, entry)
     clips = spec.clips(protocol)
     out: dict[str, Any] = {"channels": spec.channels, "clips": {"step": clips.step, "order": clips.order}}
@@ -62,7 +63,7 @@ def derived(cfg: Mapping[str, Any], entry: Mapping[str, Any]) -> dict[str, Any]:
             out[key] = protocol[key]
     if "test_length" not in out and spec.video_length(protocol) is not None:
         out["test_length"] = spec.video_length(protocol)  # BAIR: the test videos are the stored 30 frames
-    return out
+    return {**out, **labels_entry(spec.labels(protocol))}
 
 
 def problems(cfg: Mapping[str, Any], name: str, entry: Mapping[str, Any]) -> list[str]:
@@ -106,6 +107,23 @@ def open_training(request: TrainingRequest) -> TrainingData:
         selection_windows=lambda n, length: _fixed_clips(val, sampling, n, length, request.seed, SELECTION_STREAM))
 
 
+def labelled(request: LabelledRequest) -> LabelledVideos:
+    """Labelled videos for a judge: whole stored videos (their first ``length`` frames) drawn with replacement
+    from the ``train`` split, or the ``val`` split where preprocessing wrote one (else ``train`` again), with the
+    labels the raw dataset declares (:func:`labels_of` of the resolved entry)."""
+    labels = labels_of(request.dataset)
+    if not labels:
+        raise ValueError(f"raw_data.{request.dataset['raw']} declares no labels: no judge can be trained on it")
+    name = "val" if request.split == "validation" and (request.data_dir / "val" / "manifest.json").is_file() else "train"
+    split = StoredSplit(request.data_dir / name)
+    rng = np.random.default_rng([*request.seed, 5])
+    chosen = np.sort(rng.integers(0, len(split), size=request.n_videos))
+    videos = np.stack([split.video(int(i))[:request.length] for i in chosen])
+    stored = split_labels(request.dataset, split)
+    return LabelledVideos(videos, {f: values[chosen] for f, values in stored.items()},
+                          {f: label.classes for f, label in labels.items()})
+
+
 def test_split(cfg: Mapping[str, Any], name: str, entry: Mapping[str, Any]) -> TestSplit:
     target = processed(entry["raw"])
     return TestSplit(target, f"{target}/{raw_declaration(cfg, entry).test_split}")
@@ -122,5 +140,6 @@ KINDS = {
         problems=problems,
         raw_inputs=lambda entry: [entry["raw"]],
         selects=True,
+        labelled=labelled,
     ),
 }

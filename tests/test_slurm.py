@@ -29,8 +29,8 @@ SUBMITTED = re.compile(r"Job (\d+) has been submitted with SLURM jobid (\d+) \(l
 
 
 def test_paper_dry_run_requests_gpus_exactly_for_training_and_evaluation(tmp_path):
-    """`snakemake -n --profile slurm --config budget=paper`: every train / evaluate job asks for one GPU and
-    CPUs per GPU, and carries the paper budget's memory and time; no other job asks for a GPU."""
+    """`snakemake -n --profile slurm --config budget=paper`: every train / evaluate / train_judge job asks for one
+    GPU and CPUs per GPU, and carries the paper budget's memory and time; no other job asks for a GPU."""
     checkout = clean_checkout(tmp_path)
     out = run(["snakemake", "-n", "--profile", "slurm", "--config", "budget=paper"], checkout, timeout=300)
     jobs = re.findall(r"^rule (\w+):\n(?:    .*\n)*?    resources: (.*)$", out.stdout, flags=re.M)
@@ -38,13 +38,14 @@ def test_paper_dry_run_requests_gpus_exactly_for_training_and_evaluation(tmp_pat
     by_rule: dict[str, list[dict[str, str]]] = {}
     for rule, res in jobs:
         by_rule.setdefault(rule, []).append(dict(kv.split("=", 1) for kv in res.split(", ")))
-    assert len(by_rule["train"]) == 25 and len(by_rule["evaluate"]) == 49  # test_workflow explains the counts
+    assert len(by_rule["train"]) == 29 and len(by_rule["evaluate"]) == 53  # test_workflow explains the counts
+    assert len(by_rule["train_judge"]) == 2
     cfg = yaml.safe_load((checkout / "config" / "config.yaml").read_text())["budgets"]["paper"]["resources"]
     for rule, resources in by_rule.items():
         if rule == "all":  # no command: runs inside Snakemake, never submitted
             continue
         for res in resources:
-            if rule in ("train", "evaluate"):
+            if rule in ("train", "evaluate", "train_judge"):
                 assert res["gpu"] == "1" and "cpus_per_gpu" in res, (rule, res)
                 assert res["runtime"] == str(cfg[rule]["runtime"]) and res["mem_mb"] == str(cfg[rule]["mem_mb"])
             else:

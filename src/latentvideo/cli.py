@@ -127,6 +127,15 @@ def cmd_render(args: argparse.Namespace) -> None:
     print(f"rendered {args.figure} ({inst.notebook}) -> {', '.join(inst.outputs.values())}")
 
 
+def cmd_list_not_run(args: argparse.Namespace) -> None:
+    from latentvideo.atomic import write_text
+    from latentvideo.reporting.not_run_list import not_run_markdown, not_run_outputs
+
+    cfg = _cfg(args)
+    write_text(args.out, not_run_markdown(cfg))
+    print(f"listed {len(not_run_outputs(cfg))} outputs not rendered at budget {cfg['budget']} -> {args.out}")
+
+
 def cmd_baseline(args: argparse.Namespace) -> None:
     from latentvideo import config
     from latentvideo.evaluation.driver import evaluate_baseline
@@ -277,6 +286,12 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--figure", required=True, help="its output stem: the name, or <name>_<dataset> (for_each)")
     p.set_defaults(func=cmd_render)
+
+    p = sub.add_parser("list-not-run", help="list the budget's outputs that read none of its runs, with why "
+                                            "(budgets.<b>.not_run_outputs: list)")
+    _common(p)
+    p.add_argument("--out", required=True, help="the Markdown file to write")
+    p.set_defaults(func=cmd_list_not_run)
 
     p = sub.add_parser("export-dvc", help="write dvc.yaml from the Snakemake DAG (same commands, same outputs)")
     p.add_argument("--budget", default=None, help="the budget whose DAG to export (default: the config's)")

@@ -112,6 +112,13 @@ def _render(cfg: Mapping[str, Any], w: Mapping[str, str]) -> list[str]:
             *[f"evaluation_variants.{v}" for v in selection.figure_evaluations(cfg, instance.name)]]
 
 
+def _not_run_list(cfg: Mapping[str, Any], w: Mapping[str, str]) -> list[str]:
+    """Which outputs read no run, and why: the budget (its figures, experiments, evaluations, description), every
+    figure declaration, every experiment (labels, datasets) and evaluation variant, the enabled raw data."""
+    return [f"budgets.{cfg['budget']}", "figures", "experiments", "evaluation_variants", "raw_data",
+            *(["dataset_titles"] if "dataset_titles" in cfg else [])]
+
+
 def _judge(cfg: Mapping[str, Any], w: Mapping[str, str]) -> list[str]:
     """Its own entry and the budget's overrides; its dataset's keys; how many real test videos score it."""
     overrides = cfg["budgets"][cfg["budget"]].get("judges", {})
@@ -134,6 +141,7 @@ KEYS: dict[str, Callable[[Mapping[str, Any], Mapping[str, str]], list[str]]] = {
     "plot_training": lambda cfg, w: [],  # drawn from the run's own files; no config key changes it
     "render_figure": _render,
     "render_table": _render,
+    "list_not_run": _not_run_list,
 }
 
 

@@ -19,6 +19,7 @@ DIGITS = moving_digits.DIGITS  # the digit pools (rule prepare_digits)
 MNIST_RAW = "data/raw/mnist"
 OUTPUT_SUFFIXES = {"figure": ("pdf", "png"), "table": ("md", "tex", "csv", "html")}
 OUTPUT_DIRS = {"figure": "results/figures", "table": "results/tables"}
+NOT_RUN_LIST = "results/not_run.md"  # budgets.<b>.not_run_outputs: list
 
 
 def processed(name: str) -> str:
@@ -243,11 +244,29 @@ def training_curves(experiment: str, seed: int | str) -> str:
     return f"results/runs/{experiment}/seed{seed}/training_curves.png"
 
 
+def reads_a_run(inst: FigureInstance) -> bool:
+    """Whether an output reads any result of the active budget (else every row and panel says why not)."""
+    return any(r["kind"] != "not_run" for r in inst.inputs)
+
+
+def lists_not_run(cfg: Mapping[str, Any]) -> bool:
+    """Whether the active budget lists its not-run outputs instead of rendering them (``not_run_outputs``)."""
+    return cfg["budgets"][cfg["budget"]].get("not_run_outputs", "render") == "list"
+
+
+def budget_instances(cfg: Mapping[str, Any]) -> dict[str, FigureInstance]:
+    """Every output of the active budget's figures and tables, by stem."""
+    return figure_instances(cfg, selection.budget_figures(cfg))
+
+
 def final_targets(cfg: Mapping[str, Any]) -> list[str]:
     """Everything ``snakemake`` builds by default for the configured budget: enabled raw datasets, every
-    output of the budget's figures and tables, and the training curves of every run they read."""
-    instances = figure_instances(cfg, selection.budget_figures(cfg))
+    output of the budget's figures and tables (with ``not_run_outputs: list``: those that read a run of the
+    budget, and :data:`NOT_RUN_LIST` naming the others), and the training curves of every run they read."""
+    instances = budget_instances(cfg)
+    if lists_not_run(cfg):
+        instances = {stem: inst for stem, inst in instances.items() if reads_a_run(inst)}
     runs = dict.fromkeys((r["experiment"], r["seed"]) for inst in instances.values() for r in inst.inputs
                          if r["kind"] == "experiment")
     return [*raw_targets(cfg), *[path for inst in instances.values() for path in inst.outputs.values()],
-            *[training_curves(e, s) for e, s in runs]]
+            *[training_curves(e, s) for e, s in runs], *([NOT_RUN_LIST] if lists_not_run(cfg) else [])]

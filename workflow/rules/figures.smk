@@ -67,3 +67,25 @@ rule render_table:
     shell:
         "latentvideo --log {log:q} render --config {params.cfg:q} --budget {params.budget:q}"
         " --figure {wildcards.figure:q}"
+
+
+# With budgets.<b>.not_run_outputs: list, the outputs that read none of the budget's runs are listed here, each
+# with why, instead of being rendered (targets.final_targets).
+rule list_not_run:
+    output:
+        md=report(
+            T.NOT_RUN_LIST, caption="../report/not_run.rst", category="Not rendered"
+        ),
+    log:
+        "results/logs/render/not_run.log",
+    conda:
+        "../envs/latentvideo.yaml"
+    resources:
+        **lvconfig.job_resources(config, "list_not_run"),
+    params:
+        cfg=CONFIG_FILE,
+        budget=BUDGET,
+        depends=lambda w: JP.job_params(config, "list_not_run", w),
+    shell:
+        "latentvideo --log {log:q} list-not-run --config {params.cfg:q} --budget {params.budget:q}"
+        " --out {output.md:q}"

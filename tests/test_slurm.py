@@ -38,7 +38,7 @@ def test_paper_dry_run_requests_gpus_exactly_for_training_and_evaluation(tmp_pat
     by_rule: dict[str, list[dict[str, str]]] = {}
     for rule, res in jobs:
         by_rule.setdefault(rule, []).append(dict(kv.split("=", 1) for kv in res.split(", ")))
-    assert len(by_rule["train"]) == 29 and len(by_rule["evaluate"]) == 53  # test_workflow explains the counts
+    assert len(by_rule["train"]) == 31 and len(by_rule["evaluate"]) == 55  # test_workflow explains the counts
     assert len(by_rule["train_judge"]) == 2
     cfg = yaml.safe_load((checkout / "config" / "config.yaml").read_text())["budgets"]["paper"]["resources"]
     for rule, resources in by_rule.items():

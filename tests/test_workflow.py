@@ -53,12 +53,12 @@ def test_paper_budget_dry_run_lists_every_job_quickly(tmp_path):
     # MNIST, Pendulum). PROVIDE on generated Bouncing Balls: 8 experiments (IODINE, SEQ-IODINE, PROVIDE on binary
     # and colour balls, Base and no-entropy on binary), 8 standard evaluations, 3 + 6 on 6-8 balls (K = 9; colour:
     # 4 and 8 colours), PROVIDE's prediction on both and its velocities on binary. R-WAE: R-WAE(MMD) and DS-VAE on
-    # one-digit SM-MNIST and Moving Shapes (2 test sets, 2 judges, 4 evaluations, Tables 2, 4 and 9, Fig. 2 per
-    # dataset, Fig. 6; Sprites' rows and panels say raw_data.sprites is not enabled)
+    # one-digit SM-MNIST and Moving Shapes, and with the C coder on SM-MNIST (2 test sets, 2 judges, 6 evaluations,
+    # Tables 2, 4 and 9, Fig. 2 per dataset, Fig. 6; Sprites' rows and panels say raw_data.sprites is not enabled)
     # the real-video and CLEVRER tables and figures render (their cells say raw_data.<...> is not enabled)
-    assert counts == {"acquire_mnist": 1, "prepare_digits": 1, "make_testset": 8, "train": 29, "evaluate": 53,
+    assert counts == {"acquire_mnist": 1, "prepare_digits": 1, "make_testset": 8, "train": 31, "evaluate": 55,
                       "baseline": 4, "render_figure": 27, "render_table": 18, "all": 1, "train_judge": 2,
-                      "plot_training": 29, "acquire_raw": 2, "preprocess_raw": 2}  # 5th Ave substitute, the balls
+                      "plot_training": 31, "acquire_raw": 2, "preprocess_raw": 2}  # 5th Ave substitute, the balls
     assert "--budget paper" in out.stdout or "budget=paper" in out.stdout
     for experiment in ("srvp_gru-smmnist_deterministic", "srvp_mlp-smmnist_stochastic", "srvp_noz-smmnist_deterministic",
                        "srvp_dt2-smmnist_deterministic", "svg_fp-smmnist_stochastic"):
@@ -83,6 +83,8 @@ def test_paper_budget_dry_run_lists_every_job_quickly(tmp_path):
         assert f"results/judges/{dataset}/judge.pt" in out.stdout
         for experiment in ("rwae_mmd", "dsvae"):
             assert f"results/eval/{experiment}-{dataset}/standard/seed0/metrics.csv" in out.stdout
+    for experiment in ("rwae_mmd_c", "dsvae_c"):
+        assert f"results/eval/{experiment}-smmnist_one_digit/standard/seed0/metrics.csv" in out.stdout
         assert f"results/figures/han2021_fig2_swaps_{dataset}.pdf" in out.stdout
     for output in ("results/tables/han2021_table2.md", "results/tables/han2021_table9_moving_shapes.md",
                    "results/figures/han2021_fig6_tsne.pdf"):
@@ -110,9 +112,9 @@ def test_paper_budget_with_real_video_enabled_lists_every_srvp_and_svg_job_quick
     # all 15; Δt = 1/4 and its FVD for the three residual models; Δt = 1, 1/3, 1/5 for the three Tables 7-9 models
     # (1/2 and 1/4 too for the Δt = 1 one); the Human3.6M content swap. CLEVRER: IODINE, SEQ-IODINE, PROVIDE, Base
     # and Grid, 5 standard evaluations, 3 on 6 objects (K = 7), PROVIDE's prediction. Sprites: R-WAE(MMD), R-WAE(GAN)
-    # and DS-VAE, 3 evaluations, its judge
-    assert counts == {"acquire_mnist": 1, "prepare_digits": 1, "make_testset": 8, "train": 52, "evaluate": 115,
-                      "baseline": 10, "render_figure": 27, "render_table": 18, "all": 1, "plot_training": 52,
+    # and DS-VAE with the S and the C coder, 6 evaluations, its judge
+    assert counts == {"acquire_mnist": 1, "prepare_digits": 1, "make_testset": 8, "train": 57, "evaluate": 120,
+                      "baseline": 10, "render_figure": 27, "render_table": 18, "all": 1, "plot_training": 57,
                       "train_judge": 3, "acquire_raw": 7, "preprocess_raw": 7}
     plan = out.stdout
     for experiment in ("srvp-kth", "srvp_dt1-kth", "srvp_dcgan-kth", "srvp_gru-kth", "srvp_mlp-kth", "svg_fp-kth",
@@ -131,7 +133,7 @@ def test_paper_budget_with_real_video_enabled_lists_every_srvp_and_svg_job_quick
     for experiment in ("iodine", "seq_iodine", "provide", "provide_base", "provide_grid"):
         assert f"results/eval/{experiment}-clevrer/standard/seed0/metrics.csv" in plan
     assert "results/eval/provide-clevrer/clevrer_6_k7/seed0/metrics.csv" in plan
-    for experiment in ("rwae_mmd", "rwae_gan", "dsvae"):
+    for experiment in ("rwae_mmd", "rwae_gan", "dsvae", "rwae_mmd_c", "rwae_gan_c", "dsvae_c"):
         assert f"results/eval/{experiment}-sprites/standard/seed0/metrics.csv" in plan
     assert "results/judges/sprites/judge.pt" in plan and "results/tables/han2021_table4.md" in plan
     for output in ("tables/srvp2020_table1_fvd.md", "tables/srvp2020_table3_kth.md", "tables/srvp2020_table4_human36m.md",
@@ -388,7 +390,9 @@ def check_rwae(checkout) -> None:
     text = (results / "tables" / "han2021_table2.md").read_text()
     digits = next(r for r in check_markdown(text) if r[0] == "DS-VAE (S) (ours)")
     assert all(c.startswith("—") for c in digits[1:]), digits
-    assert "raw_data.sprites is not enabled" in text and "latentvideo declares no dsvae_c experiment" in text
+    assert "raw_data.sprites is not enabled" in text
+    c_coder = next(r for r in check_markdown(text) if r[0] == "DS-VAE (C) (ours)")  # declared, run at paper
+    assert all(c.startswith("—") for c in c_coder[1:]), c_coder
     assert "not run at budget smoke (budgets.smoke.experiments); run at workstation or paper" in text
     table4 = (results / "tables" / "han2021_table4.md").read_text()
     assert "R-WAE(GAN) (S) (paper) | 3.73% | 2.00%" in table4 and "raw_data.sprites is not enabled" in table4

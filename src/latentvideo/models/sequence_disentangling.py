@@ -3,7 +3,9 @@
 
 Following R-WAE's Figs. 1 and 8 (and DS-VAE, which it builds on):
 
-* frame encoder: ``x_t -> e_t`` (architecture "S": :class:`ConvFrameEncoder`, DS-VAE's convolutional coder);
+* frame encoder: ``x_t -> e_t`` (``coder``: architecture "S", :class:`ConvFrameEncoder`, DS-VAE's convolutional
+  coder; or "C", :mod:`latentvideo.models.ladder_coder`, Appendix E's ResBlock ladder), and its mirror, the
+  frame decoder;
 * content posterior q(z^c | x_1:T): a bidirectional LSTM over e_1:T, its last forward and first backward
   states -> (mean, log-variance) (Fig. 8a; DS-VAE's q(f | x));
 * motion posterior q(z^m_t | x_t, z^m_<t) (``motion_posterior``):
@@ -31,19 +33,25 @@ import torch.nn.functional as F
 from torch import nn
 
 from latentvideo.models.gaussian import DiagGaussian, from_logvar, kl_divergence
+from latentvideo.models.ladder_coder import FRAME_SIZE as LADDER_FRAME_SIZE
+from latentvideo.models.ladder_coder import LADDER, LadderDecoder, LadderEncoder
 
 LEAK = 0.2
 CONV_FRAME_SIZES = {64: 4, 32: 3, 16: 2}  # frame size -> stride-2 layers down to 4x4
 MOTION_POSTERIORS = ("recurrent", "full", "factorised")
 LIKELIHOODS = ("bernoulli", "gaussian")
+CODERS = ("s", "c")
 
 
 @dataclass(frozen=True)
 class SequenceCodeConfig:
     """Sizes shared by R-WAE and DS-VAE.
 
-    channels, frame_size: the frames (64, 32 or 16 pixels). conv_width: channels of the S coder's hidden conv
-    layers. frame_dim: e_t, the frame encoder's output and the frame decoder's input (R-WAE's h_t). hidden:
+    channels, frame_size: the frames (64, 32 or 16 pixels; the C coder: 64). coder: the frame coder, ``s`` or
+    ``c`` (the paper's architectures "S" and "C"). conv_width: channels of the S coder's hidden conv layers.
+    encoder_width, decoder_width: the C coder's base widths w (its blocks have w ... 16 w channels; the paper:
+    64 and 64, on MUG 64 and 96). frame_dim: e_t, the frame encoder's output and the frame decoder's input
+    (R-WAE's h_t; a multiple of 6 with the C coder, whose ladder splits it in six). hidden:
     every LSTM's size. content_dim, motion_dim: z^c and z^m_t. actions: classes of the action variable a (0:
     none). temperature: the Gumbel-softmax's. likelihood: ``bernoulli`` (cross-entropy, SM-MNIST) or
     ``gaussian`` (squared error, "L2 reconstruction loss": Sprites, MUG). motion_posterior: see the module
@@ -52,7 +60,10 @@ class SequenceCodeConfig:
 
     channels: int = 1
     frame_size: int = 64
+    coder: str = field(default="s", metadata={"enum": list(CODERS)})
     conv_width: int = 256
+    encoder_width: int = field(default=64, metadata={"minimum": 1})
+    decoder_width: int = field(default=64, metadata={"minimum": 1})
     frame_dim: int = 150
     hidden: int = 256
     content_dim: int = 120
@@ -64,8 +75,14 @@ class SequenceCodeConfig:
     decoder_lstm: bool = True
 
     def __post_init__(self) -> None:
-        if self.frame_size not in CONV_FRAME_SIZES:
-            raise ValueError(f"frame_size must be one of {sorted(CONV_FRAME_SIZES)}, got {self.frame_size}")
+        if self.coder not in CODERS:
+            raise ValueError(f"coder must be one of {CODERS}, got {self.coder!r}")
+        sizes = sorted(CONV_FRAME_SIZES) if self.coder == "s" else [LADDER_FRAME_SIZE]
+        if self.frame_size not in sizes:
+            raise ValueError(f"frame_size must be one of {sizes} with coder {self.coder!r}, got {self.frame_size}")
+        if self.coder == "c" and self.frame_dim % LADDER:
+            raise ValueError(f"frame_dim must be a multiple of {LADDER} with coder 'c' (its ladder splits h_t into "
+                             f"{LADDER} parts), got {self.frame_dim}")
         if self.likelihood not in LIKELIHOODS:
             raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {self.likelihood!r}")
         if self.motion_posterior not in MOTION_POSTERIORS:
@@ -230,6 +247,16 @@ class ActionPosterior(nn.Module):
         return F.log_softmax(self.head(self.lstm(motion)[0][-1]), dim=-1)
 
 
+def frame_encoder(c: SequenceCodeConfig) -> nn.Module:
+    """The ``coder``'s frame encoder, ``(N, C, S, S) -> (N, frame_dim)``."""
+    return ConvFrameEncoder(c) if c.coder == "s" else LadderEncoder(c.channels, c.frame_dim, c.encoder_width)
+
+
+def frame_decoder(c: SequenceCodeConfig) -> nn.Module:
+    """The ``coder``'s frame decoder, ``(N, frame_dim) -> (N, C, S, S)`` logits."""
+    return ConvFrameDecoder(c) if c.coder == "s" else LadderDecoder(c.channels, c.frame_dim, c.decoder_width)
+
+
 class FrameGenerator(nn.Module):
     """[z^c, z^m_t (, a)] -> frame logits ``(T, B, C, S, S)``, through an LSTM (R-WAE) or not (DS-VAE)."""
 
@@ -239,7 +266,7 @@ class FrameGenerator(nn.Module):
         self.fc = nn.Sequential(nn.Linear(n_in, c.hidden), nn.LeakyReLU(LEAK))
         self.lstm = nn.LSTM(c.hidden, c.hidden) if c.decoder_lstm else None
         self.to_frame = nn.Linear(c.hidden, c.frame_dim)
-        self.decoder = ConvFrameDecoder(c)
+        self.decoder = frame_decoder(c)
 
     def forward(self, content: torch.Tensor, motion: torch.Tensor, action: torch.Tensor | None) -> torch.Tensor:
         steps = len(motion)
@@ -292,7 +319,7 @@ class SequenceCoder(nn.Module):
     def __init__(self, c: SequenceCodeConfig):
         super().__init__()
         self.config = c
-        self.frame_encoder = ConvFrameEncoder(c)
+        self.frame_encoder = frame_encoder(c)
         self.content_posterior = ContentPosterior(c)
         self.motion_posterior = MotionPosterior(c)
         self.action_posterior = ActionPosterior(c) if c.actions else None

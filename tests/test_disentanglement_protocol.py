@@ -111,14 +111,14 @@ def judged_job(tmp_path_factory):
     return root
 
 
-def _job(model, root, out, judges):
+def _job(model, root, out, judges, protocol=None):
     from latentvideo.evaluation.protocols import EvaluationJob
 
     meta = {"paper": "han2021", "experiment": "rwae_mmd-moving_shapes", "label": "R-WAE", "model": "rwae_mmd",
             "variant": "mmd_s", "evaluation": "standard", "dataset": "moving_shapes", "seed": 0, "budget": "test",
             "train_steps": 0, "batch_size": 2, "test_videos": 6, "samples": 1, "digit_source": "none",
             "code_version": "test"}
-    return EvaluationJob(model, {}, {"protocol": "disentanglement"}, "standard", {},
+    return EvaluationJob(model, {}, protocol or {"protocol": "disentanglement"}, "standard", {},
                          {"test_videos": 6, "samples": 1, "batch_size": 4, "saved_videos": 2}, root / "test", SHAPES,
                          meta, out, torch.device("cpu"), {}, judges)
 
@@ -169,5 +169,10 @@ def test_the_protocol_saves_swaps_codes_and_labels_and_needs_its_judge(model, ju
         assert z["content_codes"].shape == (6, SMALL["content_dim"]) and z["label_colour"].shape == (6,)
         assert list(z["factors"]) == ["shape", "size", "colour", "motion", "direction"]
         assert list(z["classes_shape"]) == ["square", "triangle", "circle"]
+        assert z["unconditional"].shape == (2, 5, 16, 16, 3)  # default: the test videos' length
+    protocol("disentanglement").run(_job(model, judged_job, tmp_path / "long", judges,
+                                         {"protocol": "disentanglement", "generated_frames": 7}))
+    with np.load(tmp_path / "long" / "samples.npz") as z:
+        assert z["unconditional"].shape == (2, 7, 16, 16, 3) and z["unconditional"].std() > 0
     with pytest.raises(ValueError, match="judges.moving_shapes"):
         protocol("disentanglement").run(_job(model, judged_job, tmp_path / "other", {}))

@@ -8,7 +8,7 @@ import torch
 
 from latentvideo.data.dataset_kinds import LabelledRequest, build_test_set, kind_named, labels_of, split_labels
 from latentvideo.data.shards import StoredSplit
-from latentvideo.training.judge_training import load_judge, split_probabilities, train_judge
+from latentvideo.training.judge_training import load_judge, train_judge, video_probabilities
 
 DECLARED = {"kind": "moving_shapes", "frame_size": 16, "train_length": 6, "test_length": 6, "train_seed": 1,
             "test_seed": 2}
@@ -55,7 +55,7 @@ def test_a_trained_judge_beats_chance_on_static_factors_and_reloads(tmp_path):
     assert 1 <= stored["factors"]["colour"]["inception_score"] <= 4
     judge = load_judge(tmp_path / "judge" / "judge.pt")
     assert not judge.model.training and judge.classes["shape"] == ("square", "triangle", "circle")
-    probabilities = split_probabilities(judge.model, StoredSplit(tmp_path / "test"), 64, 32)
+    probabilities = video_probabilities(judge.model, StoredSplit(tmp_path / "test").read(64), 32)
     accuracy = (probabilities["colour"].argmax(1) == StoredSplit(tmp_path / "test").label("colour")).mean()
     assert accuracy == pytest.approx(stored["factors"]["colour"]["accuracy"])
     features = judge.model(torch.rand(6, 3, 3, 16, 16)).frame_features
@@ -99,3 +99,51 @@ def test_sprites_judge_learns_from_the_stored_attributes_and_actions(tmp_path, b
     assert set(record["factors"]) == set(labels) and record["test_videos"] == 9
     with pytest.raises(ValueError, match="carries no labels"):
         train_judge({}, {**declared, "name": "plain"}, tmp_path, tmp_path, tmp_path / "none", progress="off")
+
+
+def test_mug_takes_are_judged_on_their_centre_window(tmp_path, base_config):
+    """MUG's takes are ragged and start neutral: its entry places the labelled windows (the judge's training draws,
+    its test videos and the judged protocol's) at the centre of each take, and carries the expression as the
+    dynamic factor (what R-WAE's action variable describes)."""
+    import copy
+
+    import raw_fixtures as fx
+
+    from latentvideo.data import raw_datasets
+    from latentvideo.data.dataset_kinds import judged_test_videos, window_start
+
+    fx.mug(tmp_path / "raw", takes=5, frames=28)  # 14 stored frames per take (stride 2)
+    raw = copy.deepcopy(base_config["raw_data"]["mug"])
+    raw.update(dir=str(tmp_path / "raw"))
+    raw_datasets.acquire("mug", raw, tmp_path / "inv.json")
+    raw_datasets.preprocess("mug", raw, tmp_path / "inv.json", tmp_path / "mug", workers=1)
+    declared = dict(base_config["datasets"]["mug"])
+    assert declared["labelled_window"] == "centre" and declared["train_length"] == 8
+    kind = kind_named("raw_video")
+    entry = {**declared, **kind.derived({"raw_data": {"mug": raw}}, declared)}
+    assert labels_of(entry) == {"expression": (("anger", "disgust", "fear", "happiness", "sadness", "surprise"), True,
+                                               "expression", None)}
+    train, test = StoredSplit(tmp_path / "mug" / "train"), StoredSplit(tmp_path / "mug" / "test")
+    assert train.ragged and window_start(14, 8, "centre") == 3
+    draw = kind.labelled(LabelledRequest(entry, tmp_path / "mug", "train", 6, 8, (0, 1)))
+    stored = split_labels(entry, train)
+    for i, video in enumerate(draw.videos):  # the fixture's takes repeat: look among equal windows
+        match = [j for j in range(len(train)) if np.array_equal(train.video(j)[3:11], video)]
+        assert any(stored["expression"][j] == draw.labels["expression"][i] for j in match), i
+        assert not any(np.array_equal(train.video(j)[:8], video) and not np.array_equal(train.video(j)[3:11], video)
+                       for j in range(len(train))), i  # the centre, not the first frames
+    tested = judged_test_videos(entry, test, 10)
+    assert tested.shape == (len(test), 8, 64, 64, 3) and np.array_equal(tested[0], test.video(0)[3:11])
+    record = train_judge({"steps": 2, "batch_size": 4, "lr": 1e-3, "width": 4, "features": 8, "seed": 0,
+                          "test_videos": 10, "budget": "test"}, {**entry, "name": "mug"}, tmp_path / "mug",
+                         tmp_path / "mug" / "test", tmp_path / "judge", progress="off")
+    assert list(record["factors"]) == ["expression"] and record["test_videos"] == len(test)
+
+
+@pytest.mark.parametrize("where,expected", [("start", 0), ("centre", 2), ("end", 5)])
+def test_window_start(where, expected):
+    from latentvideo.data.dataset_kinds import window_start
+
+    assert window_start(13, 8, where) == expected
+    with pytest.raises(ValueError, match="does not fit"):
+        window_start(7, 8, where)

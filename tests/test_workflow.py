@@ -57,7 +57,7 @@ def test_paper_budget_dry_run_lists_every_job_quickly(tmp_path):
     # Tables 2, 4 and 9, Fig. 2 per dataset, Fig. 6; Sprites' rows and panels say raw_data.sprites is not enabled)
     # the real-video and CLEVRER tables and figures render (their cells say raw_data.<...> is not enabled)
     assert counts == {"acquire_mnist": 1, "prepare_digits": 1, "make_testset": 8, "train": 31, "evaluate": 55,
-                      "baseline": 4, "render_figure": 27, "render_table": 18, "all": 1, "train_judge": 2,
+                      "baseline": 4, "render_figure": 29, "render_table": 19, "all": 1, "train_judge": 2,
                       "plot_training": 31, "acquire_raw": 2, "preprocess_raw": 2}  # 5th Ave substitute, the balls
     assert "--budget paper" in out.stdout or "budget=paper" in out.stdout
     for experiment in ("srvp_gru-smmnist_deterministic", "srvp_mlp-smmnist_stochastic", "srvp_noz-smmnist_deterministic",
@@ -100,7 +100,7 @@ def test_paper_budget_with_real_video_enabled_lists_every_srvp_and_svg_job_quick
     checkout = clean_checkout(tmp_path)
     cfg_path = checkout / "config" / "config.yaml"
     cfg = yaml.safe_load(cfg_path.read_text())
-    for raw in ("kth", "human36m", "bair", "clevrer", "sprites"):
+    for raw in ("kth", "human36m", "bair", "clevrer", "sprites", "mug"):
         cfg["raw_data"][raw]["enabled"] = True
     cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
     start = time.perf_counter()
@@ -112,10 +112,11 @@ def test_paper_budget_with_real_video_enabled_lists_every_srvp_and_svg_job_quick
     # all 15; Δt = 1/4 and its FVD for the three residual models; Δt = 1, 1/3, 1/5 for the three Tables 7-9 models
     # (1/2 and 1/4 too for the Δt = 1 one); the Human3.6M content swap. CLEVRER: IODINE, SEQ-IODINE, PROVIDE, Base
     # and Grid, 5 standard evaluations, 3 on 6 objects (K = 7), PROVIDE's prediction. Sprites: R-WAE(MMD), R-WAE(GAN)
-    # and DS-VAE with the S and the C coder, 6 evaluations, its judge
-    assert counts == {"acquire_mnist": 1, "prepare_digits": 1, "make_testset": 8, "train": 57, "evaluate": 120,
-                      "baseline": 10, "render_figure": 27, "render_table": 18, "all": 1, "plot_training": 57,
-                      "train_judge": 3, "acquire_raw": 7, "preprocess_raw": 7}
+    # and DS-VAE with the S and the C coder, 6 evaluations, its judge. MUG: DS-VAE(NA), DS-VAE(W), R-WAE(MMD) and
+    # R-WAE(GAN) (C coder), 4 evaluations, its judge
+    assert counts == {"acquire_mnist": 1, "prepare_digits": 1, "make_testset": 8, "train": 61, "evaluate": 124,
+                      "baseline": 10, "render_figure": 29, "render_table": 19, "all": 1, "plot_training": 61,
+                      "train_judge": 4, "acquire_raw": 8, "preprocess_raw": 8}
     plan = out.stdout
     for experiment in ("srvp-kth", "srvp_dt1-kth", "srvp_dcgan-kth", "srvp_gru-kth", "srvp_mlp-kth", "svg_fp-kth",
                        "svg_fp_dcgan-kth", "srvp-human36m", "srvp_gru-human36m", "srvp_mlp-human36m", "svg_lp-human36m",
@@ -136,6 +137,10 @@ def test_paper_budget_with_real_video_enabled_lists_every_srvp_and_svg_job_quick
     for experiment in ("rwae_mmd", "rwae_gan", "dsvae", "rwae_mmd_c", "rwae_gan_c", "dsvae_c"):
         assert f"results/eval/{experiment}-sprites/standard/seed0/metrics.csv" in plan
     assert "results/judges/sprites/judge.pt" in plan and "results/tables/han2021_table4.md" in plan
+    for experiment in ("dsvae_na", "dsvae_w", "rwae_mmd_w", "rwae_gan_w"):
+        assert f"results/eval/{experiment}-mug/standard/seed0/metrics.csv" in plan
+    assert "results/judges/mug/judge.pt" in plan and "results/tables/han2021_table3.md" in plan
+    assert "results/figures/han2021_fig2_swaps_mug.pdf" in plan and "results/figures/han2021_fig3_generation.pdf" in plan
     for output in ("tables/srvp2020_table1_fvd.md", "tables/srvp2020_table3_kth.md", "tables/srvp2020_table4_human36m.md",
                    "tables/srvp2020_table5_bair.md", "tables/srvp2020_table7_bair.md", "tables/srvp2020_table8_kth.md",
                    "tables/srvp2020_table9_kth.md", "tables/srvp2020_table10_kth.md",
@@ -397,10 +402,12 @@ def check_rwae(checkout) -> None:
     table4 = (results / "tables" / "han2021_table4.md").read_text()
     assert "R-WAE(GAN) (S) (paper) | 3.73% | 2.00%" in table4 and "raw_data.sprites is not enabled" in table4
     for name in ("han2021_fig2_swaps_moving_shapes", "han2021_fig2_swaps_smmnist_one_digit", "han2021_fig6_tsne",
-                 "han2021_fig2_swaps_sprites"):
+                 "han2021_fig2_swaps_sprites", "han2021_fig2_swaps_mug", "han2021_fig3_generation"):
         for ext in ("pdf", "png"):
             assert (results / "figures" / f"{name}.{ext}").stat().st_size > 1000, name
     assert "not run at budget smoke" in (results / "notebooks" / "han2021_fig6_tsne.ipynb").read_text()
+    assert "raw_data.mug is not enabled" in (results / "notebooks" / "han2021_fig3_generation.ipynb").read_text()
+    assert "MoCoGAN (Tulyakov et al. 2018) (paper) | 75.50% |" in (results / "tables" / "han2021_table3.md").read_text()
     texts = [t["text"] for t in figure_style.read_layout(results / "figures" / "han2021_fig2_swaps_moving_shapes.png")[
         "texts"]]
     assert any(t.startswith("R-WAE(MMD) (S): content a,") and t.endswith("motion b") for t in texts), texts

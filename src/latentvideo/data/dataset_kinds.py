@@ -118,6 +118,30 @@ def split_labels(entry: Mapping[str, Any], split: Any, n: int | None = None) -> 
     return out
 
 
+def window_start(video_length: int, length: int, where: str) -> int:
+    """First frame of a ``length``-frame window placed at the ``start``, ``centre`` or ``end`` of a video."""
+    if length > video_length:
+        raise ValueError(f"a window of {length} frames does not fit in a video of {video_length}")
+    return {"start": 0, "centre": (video_length - length) // 2, "end": video_length - length}[where]
+
+
+def labelled_windows(split: Any, indices: Sequence[int], length: int, where: str) -> np.ndarray:
+    """uint8 ``(len(indices), length, H, W, C)``: one ``length``-frame window of each video of a stored split (a
+    :class:`~latentvideo.data.shards.StoredSplit`, fixed-length or ragged), placed as :func:`window_start` says."""
+    return np.stack([split.window(int(i), window_start(int(split.lengths[i]), length, where), length)
+                     for i in indices])
+
+
+def judged_test_videos(entry: Mapping[str, Any], split: Any, n: int) -> np.ndarray:
+    """The first ``n`` test videos a judged protocol scores: a fixed-length split as stored; a ragged one (MUG's
+    takes) as one window per video of the entry's ``test_length`` (else ``train_length``) frames, placed by its
+    ``labelled_window`` (default ``start``), like the videos its judge was trained on."""
+    if not split.ragged:
+        return split.read(n)
+    length = entry.get("test_length", entry["train_length"])
+    return labelled_windows(split, range(min(n, len(split))), length, entry.get("labelled_window", "start"))
+
+
 class LabelledVideos(NamedTuple):
     """videos: uint8 ``(N, T, H, W, C)``; labels: ``{factor: (N,) int64}`` indices into ``classes[factor]``."""
 

@@ -10,7 +10,8 @@ says "80% of the videos"). **Our crop** (the paper does not give one, and no can
 public): the square box ``crop_box`` given as fractions (left, top, right, bottom) of the frame,
 default the central 75% square of MUG's 896x896 frames, where the face sits; change it in config
 (``raw_data.mug.protocol.crop_box``) if your copy frames faces differently.
-Labels: ``expression`` (index into the six), ``subject``, ``take``.
+Labels: ``expression`` (index into the six), ``subject``, ``take``. R-WAE's judge classifies the expression,
+the dynamic factor of its MUG experiment (the action variable a has one class per expression).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import numpy as np
 from PIL import Image
 
 from latentvideo.data import image_ops
+from latentvideo.data.dataset_kinds import StoredLabel
 from latentvideo.data.parallel import ordered_map
 from latentvideo.data.raw_datasets import RawDataset, split_provenance
 from latentvideo.data.raw_sources import CorruptMemberError, Member, find_members, read_member
@@ -85,6 +87,11 @@ def preprocess(raw_dir: Path, protocol: Mapping[str, Any], out: Path, workers: i
     return summary
 
 
+def labels(protocol: Mapping[str, Any]) -> dict[str, StoredLabel]:
+    """The expression of each take (dynamic: what R-WAE's action variable and Table 3's judge describe)."""
+    return {"expression": StoredLabel(EXPRESSIONS, dynamic=True)}
+
+
 DATASET = RawDataset(
     name="mug",
     protocol_version=VERSION,
@@ -93,4 +100,5 @@ DATASET = RawDataset(
                   "subjects' image sequences (<subject>/<expression>/<take>/img_*.jpg, as folders or archives) in "
                   "the folder named by raw_data.mug.dir. Nothing is downloaded for you."),
     preprocess=preprocess,
+    labels=labels,
 )

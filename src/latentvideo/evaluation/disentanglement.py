@@ -6,7 +6,9 @@ For test videos ``x: (T, B, C, H, W)`` in [0, 1] and a model with a :class:`Sequ
   z^m_1:T (and a) are drawn from the priors; a judge should still find the video's static labels;
 * **fixed motion** (the "actions" columns, Table 9's dynamic factors): z^m_1:T (and a) are the test video's
   posterior samples, z^c is drawn from N(0, I); a judge should still find its dynamic labels;
-* **swaps** (Fig. 2): the content of video i with the motion of video j and the reverse.
+* **swaps** (Fig. 2): the content of video i with the motion of video j and the reverse;
+* **unconditional** (Fig. 3): z^c, z^m_1:T' (and a) all drawn from the priors, T' = ``generated_frames``
+  (default: the test videos' length; R-WAE shows MUG at T' = 10).
 
 :func:`factor_scores` turns the judge's probabilities on such videos into accuracy on the labels of the
 held-fixed factor, IS, H(y|x) and H(y) (:mod:`latentvideo.metrics.judge_scores`); the frame-level FID compares
@@ -21,7 +23,8 @@ the judge on the real test videos (the reference the paper quotes for its MUG ju
 ``dynamic_accuracy`` (per video: the mean over its static / dynamic factors of the judge being right), and
 ``frame_fid_fixed_content`` / ``frame_fid_fixed_motion``; ``samples.npz`` with Fig. 2's swaps and generated
 examples (uint8 ``(P, T, H, W, C)``), every test video's posterior-mean z^c ``content_codes (N, Dc)`` and its
-labels ``label_<f> (N,)`` (Fig. 6's t-SNE), ``factors``, ``dynamic_factors`` and ``classes_<f>``.
+labels ``label_<f> (N,)`` (Fig. 6's t-SNE), ``factors``, ``dynamic_factors`` and ``classes_<f>``, and
+``unconditional`` (uint8 ``(P, T', H, W, C)``, Fig. 3).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import torch
 
-from latentvideo.data.dataset_kinds import labels_of, split_labels
+from latentvideo.data.dataset_kinds import judged_test_videos, labels_of, split_labels
 from latentvideo.data.shards import StoredSplit, to_model_layout
 from latentvideo.evaluation.frame_prediction import to_uint8
 from latentvideo.evaluation.protocols import EvaluationJob, ProtocolResult, ProtocolSpec, trained_at, write_results
@@ -142,6 +145,13 @@ def _examples(coder: SequenceCoder, videos: np.ndarray, pairs: int, device: torc
             **{f"fixed_{held}": to_uint8(generate_holding(coder, x[:, :pairs], held)) for held in HELD}}
 
 
+@torch.no_grad()
+def unconditional(coder: SequenceCoder, count: int, frames: int, device: torch.device) -> np.ndarray:
+    """``count`` videos of ``frames`` frames with every code drawn from its prior: uint8 ``(P, T', H, W, C)``."""
+    code = coder.prior_code(frames, count, device)
+    return to_uint8(coder.frames(code.content, code.motion, code.action))
+
+
 def _factor_rows(meta: dict[str, Any], factors: tuple[str, ...], probabilities: Mapping[str, np.ndarray],
                  labels: Mapping[str, np.ndarray]) -> tuple[list[dict[str, Any]], np.ndarray | None]:
     """The rows of ``factors`` scored on the judge's ``probabilities`` of one set of generated videos, and the
@@ -168,7 +178,7 @@ def run(job: EvaluationJob) -> ProtocolResult:
     judge = load_judge(job.judges[dataset])
     judge.model.to(job.device)
     split = StoredSplit(job.testset, verify=True)
-    videos = split.read(job.evaluation["test_videos"])
+    videos = judged_test_videos(job.test_dataset, split, job.evaluation["test_videos"])
     factors = tuple(judge.classes)
     labels = split_labels(job.test_dataset, split, len(videos))
     dynamic = tuple(f for f, label in labels_of(job.test_dataset).items() if label.dynamic and f in factors)
@@ -196,6 +206,9 @@ def run(job: EvaluationJob) -> ProtocolResult:
               "factors": np.array(factors), "dynamic_factors": np.array(dynamic, dtype=str),
               **{f"label_{f}": labels[f] for f in factors},
               **{f"classes_{f}": np.array(judge.classes[f]) for f in factors}}
+    torch.manual_seed(EVAL_SEED)
+    arrays["unconditional"] = unconditional(coder, job.evaluation["saved_videos"],
+                                            job.protocol.get("generated_frames", videos.shape[1]), job.device)
     summary = write_results(job.out_dir, rows, arrays)
     trained = judge.settings
     statement = (f"{trained_at(meta)}; {len(videos)} {dataset} test videos of {videos.shape[1]} frames, judged by "
@@ -210,6 +223,13 @@ def run(job: EvaluationJob) -> ProtocolResult:
                                   "judge": {"file": str(job.judges[dataset]), "settings": trained}})
 
 
+SETTINGS = {
+    "type": "object", "additionalProperties": False,
+    "properties": {
+        "generated_frames": {"type": "integer", "minimum": 1,
+                             "description": "frames of the unconditional samples (Fig. 3; default: the test videos')"},
+    },
+}
 PROTOCOLS = {"disentanglement": ProtocolSpec(
-    run=run, requires=("encode",), judged=True,
+    run=run, requires=("encode",), judged=True, settings_schema=SETTINGS,
     description="R-WAE Tables 2, 3, 9 and Fig. 2: a judge classifier on videos generated holding z^c or z^m")}

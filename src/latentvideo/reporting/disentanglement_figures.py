@@ -1,7 +1,9 @@
-"""R-WAE figures: Fig. 2's motion / content swaps and the videos generated holding one code.
+"""R-WAE figures: Fig. 2's motion / content swaps and the videos generated holding one code, Fig. 3's
+unconditional samples, Fig. 6's t-SNE of the content codes.
 
 Arrays are those :mod:`latentvideo.evaluation.disentanglement` saves: uint8 ``(P, T, H, W, C)`` ``first``,
-``second``, ``content_first_motion_second``, ``content_second_motion_first``, ``fixed_content``, ``fixed_motion``.
+``second``, ``content_first_motion_second``, ``content_second_motion_first``, ``fixed_content``, ``fixed_motion``,
+``unconditional``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,14 @@ def swap_grid(panels: list[tuple[str, dict[str, np.ndarray]]], pair: int, max_fr
     keep a's content or a's motion with the other code drawn from its prior; frames left to right."""
     return frame_rows([(f"{label}: {name}" if i else f"{label}:\n{name}", arrays[key][pair][:max_frames])
                        for label, arrays in panels for i, (key, name) in enumerate(ROWS) if key in arrays])
+
+
+def unconditional_grid(panels: list[tuple[str, np.ndarray]], samples: int = 3) -> plt.Figure:
+    """R-WAE Fig. 3: per model (its label and ``unconditional`` samples ``(P, T', H, W, C)``, every code drawn from
+    its prior) its first ``samples`` videos, one row each, frames left to right (the last column is the paper's
+    t = T')."""
+    return frame_rows([(f"{label}: sample {k + 1}", videos[k]) for label, videos in panels
+                       for k in range(min(samples, len(videos)))])
 
 
 def content_tsne(panels: list[tuple[str, np.ndarray, np.ndarray, tuple[str, ...]]], points: int = 2000,

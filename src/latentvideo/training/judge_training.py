@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from latentvideo.atomic import atomic_path
-from latentvideo.data.dataset_kinds import LabelledRequest, kind_named, labels_of, split_labels
+from latentvideo.data.dataset_kinds import LabelledRequest, judged_test_videos, kind_named, labels_of, split_labels
 from latentvideo.data.shards import StoredSplit, to_model_layout
 from latentvideo.metrics.judge_scores import judge_scores
 from latentvideo.models.judge import JudgeConfig, VideoJudge
@@ -40,13 +40,13 @@ def _as_input(videos: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(to_model_layout(videos))
 
 
-def split_probabilities(judge: VideoJudge, split: StoredSplit, n: int, batch_size: int,
+def video_probabilities(judge: VideoJudge, videos: np.ndarray, batch_size: int,
                         device: torch.device = torch.device("cpu")) -> dict[str, np.ndarray]:
-    """The judge's ``{factor: (n, K)}`` probabilities on the first ``n`` videos of a stored split."""
+    """The judge's ``{factor: (n, K)}`` probabilities on ``videos``: uint8 ``(n, T, H, W, C)``."""
     out: dict[str, list[np.ndarray]] = {}
     with torch.no_grad():
-        for videos in split.batches(batch_size, limit=n):
-            for name, p in judge.probabilities(_as_input(videos).to(device)).items():
+        for start in range(0, len(videos), batch_size):
+            for name, p in judge.probabilities(_as_input(videos[start:start + batch_size]).to(device)).items():
                 out.setdefault(name, []).append(p.cpu().numpy())
     return {name: np.concatenate(parts) for name, parts in out.items()}
 
@@ -84,8 +84,9 @@ def train_judge(settings: Mapping[str, Any], dataset: Mapping[str, Any], data_di
         bar.update(step + 1, {"cross_entropy": float(loss.detach())})
     judge.eval()
     split = StoredSplit(test_dir, verify=True)
-    n = min(settings["test_videos"], len(split))
-    probabilities = split_probabilities(judge, split, n, settings["batch_size"], device)
+    videos = judged_test_videos(dataset, split, settings["test_videos"])  # ragged takes: the labelled window
+    n = len(videos)
+    probabilities = video_probabilities(judge, videos, settings["batch_size"], device)
     factors = {}
     labels = split_labels(dataset, split, n)
     for name, p in probabilities.items():

@@ -19,7 +19,8 @@ import numpy as np
 from latentvideo.atomic import sha256_file
 from latentvideo.data.clip_sampling import ClipSampling, draw_clips, eligible_videos
 from latentvideo.data.dataset_kinds import (DatasetKind, LabelledRequest, LabelledVideos, TestSplit, TrainingData,
-                                           TrainingRequest, labels_entry, labels_of, split_labels)
+                                           TrainingRequest, labelled_windows, labels_entry, labels_of,
+                                           split_labels)
 from latentvideo.data.raw_datasets import RawDataset, declaration
 from latentvideo.data.shards import StoredSplit, read_manifest
 from latentvideo.data.training_stream import StoredClipSteps
@@ -108,9 +109,10 @@ def open_training(request: TrainingRequest) -> TrainingData:
 
 
 def labelled(request: LabelledRequest) -> LabelledVideos:
-    """Labelled videos for a judge: whole stored videos (their first ``length`` frames) drawn with replacement
-    from the ``train`` split, or the ``val`` split where preprocessing wrote one (else ``train`` again), with the
-    labels the raw dataset declares (:func:`labels_of` of the resolved entry)."""
+    """Labelled videos for a judge: one ``length``-frame window of each of ``n_videos`` stored videos drawn with
+    replacement from the ``train`` split, or the ``val`` split where preprocessing wrote one (else ``train``
+    again), placed by the entry's ``labelled_window`` (default ``start``: the first frames), with the labels the
+    raw dataset declares (:func:`labels_of` of the resolved entry)."""
     labels = labels_of(request.dataset)
     if not labels:
         raise ValueError(f"raw_data.{request.dataset['raw']} declares no labels: no judge can be trained on it")
@@ -118,7 +120,7 @@ def labelled(request: LabelledRequest) -> LabelledVideos:
     split = StoredSplit(request.data_dir / name)
     rng = np.random.default_rng([*request.seed, 5])
     chosen = np.sort(rng.integers(0, len(split), size=request.n_videos))
-    videos = np.stack([split.video(int(i))[:request.length] for i in chosen])
+    videos = labelled_windows(split, chosen, request.length, request.dataset.get("labelled_window", "start"))
     stored = split_labels(request.dataset, split)
     return LabelledVideos(videos, {f: values[chosen] for f, values in stored.items()},
                           {f: label.classes for f, label in labels.items()})

@@ -47,7 +47,7 @@ def test_render_mode_renders_every_output_and_writes_no_list(base_config):
 
 def test_the_list_says_why_for_each_row_and_how_to_render_it(base_config):
     cfg = _budget(base_config, "default", "list")
-    text = not_run_markdown(cfg)
+    text = not_run_markdown(cfg, not_run_outputs(cfg))
     assert text.startswith("# Outputs not rendered at budget `default`")
     assert "- **srvp2020_fig8_bair** (figure, `results/figures/srvp2020_fig8_bair.pdf`" in text
     assert "SRVP (BAIR robot pushing)" in text and "raw_data.bair is not enabled" in text
@@ -63,7 +63,7 @@ def test_the_cli_writes_the_list_and_its_job_depends_on_what_decides_it(base_con
     cli.main(["list-not-run", "--config", str(repo / "config" / "config.yaml"), "--budget", "default",
               "--out", str(out)])
     cfg = config.load(repo / "config" / "config.yaml", "default")
-    assert out.read_text() == not_run_markdown(cfg)
+    assert out.read_text() == not_run_markdown(cfg, not_run_outputs(cfg))
     assert [p.name for p in out.parent.iterdir()] == ["not_run.md"]  # written atomically: no temporaries left
     keys = job_params.job_param_keys(cfg, "list_not_run", {})
     assert {"budgets.default", "figures", "experiments", "raw_data"} <= set(keys)

@@ -132,8 +132,9 @@ def cmd_list_not_run(args: argparse.Namespace) -> None:
     from latentvideo.reporting.not_run_list import not_run_markdown, not_run_outputs
 
     cfg = _cfg(args)
-    write_text(args.out, not_run_markdown(cfg))
-    print(f"listed {len(not_run_outputs(cfg))} outputs not rendered at budget {cfg['budget']} -> {args.out}")
+    left = not_run_outputs(cfg)
+    write_text(args.out, not_run_markdown(cfg, left))
+    print(f"listed {len(left)} outputs not rendered at budget {cfg['budget']} -> {args.out}")
 
 
 def cmd_baseline(args: argparse.Namespace) -> None:

@@ -108,7 +108,8 @@ def decoder_widths(width: int) -> list[int]:
     return [DECODER_INPUT * width, *(width * k for k in DECODER_WIDTHS)]
 
 
-def _check_ladder(frame_dim: int) -> None:
+def check_ladder(frame_dim: int) -> None:
+    """Raise unless ``frame_dim`` (h_t) splits into the ladder's equal parts."""
     if frame_dim % LADDER:
         raise ValueError(f"the C coder splits h_t into {LADDER} equal ladder parts: frame_dim must be a multiple "
                          f"of {LADDER}, got {frame_dim}")
@@ -119,7 +120,7 @@ class LadderEncoder(nn.Module):
 
     def __init__(self, channels: int, frame_dim: int, width: int):
         super().__init__()
-        _check_ladder(frame_dim)
+        check_ladder(frame_dim)
         part = frame_dim // LADDER
         widths = encoder_widths(channels, width)
         self.blocks = nn.ModuleList(ResBlockDown(widths[i], widths[i + 1]) for i in range(len(ENCODER_WIDTHS)))
@@ -145,7 +146,7 @@ class LadderDecoder(nn.Module):
 
     def __init__(self, channels: int, frame_dim: int, width: int):
         super().__init__()
-        _check_ladder(frame_dim)
+        check_ladder(frame_dim)
         self.part = frame_dim // LADDER
         widths = decoder_widths(width)
         self.input_shape = (widths[0], BOTTOM, BOTTOM)

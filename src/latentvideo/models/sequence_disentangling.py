@@ -34,7 +34,7 @@ from torch import nn
 
 from latentvideo.models.gaussian import DiagGaussian, from_logvar, kl_divergence
 from latentvideo.models.ladder_coder import FRAME_SIZE as LADDER_FRAME_SIZE
-from latentvideo.models.ladder_coder import LADDER, LadderDecoder, LadderEncoder
+from latentvideo.models.ladder_coder import LadderDecoder, LadderEncoder, check_ladder
 
 LEAK = 0.2
 CONV_FRAME_SIZES = {64: 4, 32: 3, 16: 2}  # frame size -> stride-2 layers down to 4x4
@@ -80,9 +80,8 @@ class SequenceCodeConfig:
         sizes = sorted(CONV_FRAME_SIZES) if self.coder == "s" else [LADDER_FRAME_SIZE]
         if self.frame_size not in sizes:
             raise ValueError(f"frame_size must be one of {sizes} with coder {self.coder!r}, got {self.frame_size}")
-        if self.coder == "c" and self.frame_dim % LADDER:
-            raise ValueError(f"frame_dim must be a multiple of {LADDER} with coder 'c' (its ladder splits h_t into "
-                             f"{LADDER} parts), got {self.frame_dim}")
+        if self.coder == "c":
+            check_ladder(self.frame_dim)
         if self.likelihood not in LIKELIHOODS:
             raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {self.likelihood!r}")
         if self.motion_posterior not in MOTION_POSTERIORS:

@@ -30,10 +30,10 @@ def _reasons(cfg: Mapping[str, Any], inst: targets.FigureInstance) -> dict[str, 
     return out
 
 
-def not_run_markdown(cfg: Mapping[str, Any]) -> str:
-    """The Markdown of ``results/not_run.md`` for the active budget."""
+def not_run_markdown(cfg: Mapping[str, Any], left: Mapping[str, targets.FigureInstance]) -> str:
+    """The Markdown of ``results/not_run.md`` for the active budget, listing ``left`` (its
+    :func:`not_run_outputs`, computed once by the caller: building every figure instance takes seconds)."""
     budget = cfg["budget"]
-    left = not_run_outputs(cfg)
     lines = [f"# Outputs not rendered at budget `{budget}`", "",
              f"Budget `{budget}`: {' '.join(cfg['budgets'][budget]['description'].split())}", "",
              f"None of these outputs reads a run of this budget (`budgets.{budget}.not_run_outputs: list`), so "

@@ -203,13 +203,25 @@ def tone(freq: float, seconds: float, rate: int = 16000) -> np.ndarray:
     return 0.5 * np.sin(2 * np.pi * freq * np.arange(int(seconds * rate)) / rate)
 
 
-def timit(raw: Path) -> None:
+def timit(raw: Path, speakers: int = 0) -> None:
+    """Two TRAIN utterances of one speaker (a 1 and a 2 kHz tone, SPHERE and RIFF) and one TEST utterance; with
+    ``speakers``, that many more speakers in each split, two utterances each (0.5 s: two segments), every speaker
+    a voice of its own (harmonics of a fundamental of its own) saying two "sentences" (tone glides)."""
     for split, region, speaker, utt, freq, fmt in (("TRAIN", "DR1", "FCJF0", "SA1", 1000.0, sphere),
                                                    ("TRAIN", "DR1", "FCJF0", "SX5", 2000.0, riff),
                                                    ("TEST", "DR2", "MABC0", "SI7", 1000.0, sphere)):
         folder = raw / "TIMIT" / split / region / speaker
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"{utt}.WAV").write_bytes(fmt(tone(freq, 0.5)))
+    t = np.arange(8000) / 16000
+    for split in ("TRAIN", "TEST"):
+        for k in range(speakers):
+            folder = raw / "TIMIT" / split / "DR3" / f"M{split[:2]}{k}0"
+            folder.mkdir(parents=True, exist_ok=True)
+            pitch = 120.0 + 60.0 * k
+            for u, glide in enumerate((1.0, -1.0)):
+                voice = sum(np.sin(2 * np.pi * h * pitch * t * (1 + 0.2 * glide * t)) / h for h in range(1, 6))
+                (folder / f"SX{u + 1}.WAV").write_bytes(riff(0.15 * voice))
 
 
 def unsafe_zip(path: Path) -> None:
@@ -225,12 +237,13 @@ def write_sum(path: Path) -> str:
 
 
 def real_video_checkout(checkout: Path) -> None:
-    """Make a checkout run SRVP / SVG on real video and PROVIDE on CLEVRER from raw-format fixtures: KTH (zips of
-    AVIs), Human3.6M (a tgz of mp4), BAIR (a tar of TFRecords) and CLEVRER (zips of mp4 and JSON) placed in their
-    raw folders and enabled (placed by hand, so nothing
-    downloads), small test splits, Human3.6M subsampled by 2 instead of 8 (its fixture videos are short) and
-    cropped to fit their 128x128 frames, and
-    LPIPS / I3D weight files of the right formats at the paths config ``metric_weights`` names."""
+    """Make a checkout run SRVP / SVG on real video, PROVIDE on CLEVRER and R-WAE on Sprites, MUG and TIMIT from
+    raw-format fixtures: KTH (zips of AVIs), Human3.6M (a tgz of mp4), BAIR (a tar of TFRecords), CLEVRER (zips of
+    mp4 and JSON), Sprites (a zip of sprite sheets, 2 options per layer: 12 training and 4 test characters), MUG
+    (folders of JPEG takes) and TIMIT (SPHERE and RIFF utterances of 5 speakers per split) placed in their raw
+    folders and enabled (placed by hand, so nothing downloads), small test splits, Human3.6M subsampled by 2
+    instead of 8 (its fixture videos are short) and cropped to fit their 128x128 frames, and LPIPS / I3D weight
+    files of the right formats at the paths config ``metric_weights`` names."""
     import yaml
 
     raw = checkout / "data" / "raw"
@@ -238,6 +251,9 @@ def real_video_checkout(checkout: Path) -> None:
     human36m(raw / "human36m", frames=110)  # a 53-frame test window one frame in 2 spans 105 frames
     bair(raw / "bair")
     clevrer(raw / "clevrer", six_objects=True)
+    sprites(raw / "sprites", options=2)
+    mug(raw / "mug", takes=10)
+    timit(raw / "timit", speakers=4)
     cfg_path = checkout / "config" / "config.yaml"
     cfg = yaml.safe_load(cfg_path.read_text())
     weights = {name: checkout / entry["path"] for name, entry in cfg["metric_weights"].items()}
@@ -245,7 +261,8 @@ def real_video_checkout(checkout: Path) -> None:
     lpips_files(weights["lpips_alexnet"].parent, weights["lpips_alexnet"].name, weights["lpips_linear"].name)
     i3d_file(weights["i3d"].parent, weights["i3d"].name)
     for name, protocol in (("kth", {"test_windows": 4}), ("human36m", {"test_windows": 4, "subsampling": 2, "crop_box": [14, 14, 114, 114]}),
-                           ("bair", {}), ("clevrer", {})):
+                           ("bair", {}), ("clevrer", {}), ("sprites", {"options": 2, "train_characters": 12}),
+                           ("mug", {}), ("timit", {})):
         entry = cfg["raw_data"][name]
         entry.update(enabled=True, acquisition={"kind": "manual"})
         entry["protocol"].update(protocol)

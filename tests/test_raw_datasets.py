@@ -202,11 +202,11 @@ def test_timit_sphere_and_riff_spectra(tmp_path, base_config):
     train = StoredSplit(out / "train", verify=True)
     # 0.5 s at 16 kHz -> 48 frames of 10 ms -> 2 segments of 20 per utterance.
     assert len(train) == 4 and manifest["splits"]["test"] == {"utterances": 1, "segments": 2}
-    seg = train.video(0, "spectra")
-    assert seg.shape == (20, 200) and seg.dtype == np.float32
+    seg = train.video(0)[:, 0, :, 0]
+    assert train.video(0).shape == (20, 1, 200, 1) and seg.dtype == np.float32
     # 1 kHz tone: FFT bin 1000 / (16000 / 400) = 25, i.e. index 24 once DC is dropped; 2 kHz -> 49.
     assert int(np.argmax(seg.mean(0))) == 24
-    assert int(np.argmax(train.video(2, "spectra").mean(0))) == 49
+    assert int(np.argmax(train.video(2)[:, 0, :, 0].mean(0))) == 49
     assert list(train.label("speaker")) == ["FCJF0"] * 4
 
 

@@ -44,8 +44,10 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
 
 
 def to_model_layout(videos: np.ndarray) -> "np.ndarray":
-    """uint8 ``(N, T, H, W, C)`` -> float32 ``(T, N, C, H, W)`` in [0, 1] (the in-memory contract)."""
-    return np.ascontiguousarray(videos.transpose(1, 0, 4, 2, 3), dtype=np.float32) / 255.0
+    """uint8 ``(N, T, H, W, C)`` -> float32 ``(T, N, C, H, W)`` in [0, 1] (the in-memory contract); stored float
+    frames (TIMIT's log spectra) keep their values."""
+    out = np.ascontiguousarray(videos.transpose(1, 0, 4, 2, 3), dtype=np.float32)
+    return out / 255.0 if videos.dtype == np.uint8 else out
 
 
 class ShardWriter:

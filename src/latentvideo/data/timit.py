@@ -7,9 +7,11 @@ Protocol (R-WAE Appendix C, after DS-VAE / FHVAE; the exact front end is not pub
 our documented choices): 16 kHz audio; frames of ``window`` samples (25 ms = 400) every ``hop`` (10 ms
 = 160) with a Hamming window; ``|rfft|`` of size 400 gives 201 bins, the DC bin is dropped -> 200
 bins; ``log(magnitude + 1e-6)``; each utterance cut into non-overlapping 200 ms segments of
-``T = 20`` frames. Stored as float32 ``(N, 20, 200)`` (the one non-uint8 dataset: spectra are not
-pixels). Labels: ``speaker``, ``dialect_region``, ``utterance``. The SA sentences (read by every
-speaker) are kept unless ``skip_sa`` is set.
+``T = 20`` frames. Stored as the ``frames`` stream, float32 ``(N, 20, 1, 200, 1)``: each spectral frame is
+a one-channel image one bin high and ``bins`` wide, so that kind ``raw_video`` draws its clips like any
+video's (the one non-uint8 dataset: log magnitudes are not pixels, and the models read them unscaled).
+Labels: ``speaker``, ``dialect_region``, ``utterance`` (strings), ``segment`` (its index in the utterance).
+The SA sentences (read by every speaker) are kept unless ``skip_sa`` is set.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from latentvideo.data.raw_datasets import RawDataset, split_provenance
 from latentvideo.data.raw_sources import CorruptMemberError, Member, find_members, iter_read
 from latentvideo.data.shards import ShardWriter
 
-VERSION = "timit/1"
+VERSION = "timit/2"  # 2: spectra stored as the frames stream (T, 1, bins, 1)
 
 
 def read_audio(data: bytes, label: str) -> tuple[np.ndarray, int]:
@@ -91,7 +93,7 @@ def preprocess(raw_dir: Path, protocol: Mapping[str, Any], out: Path, workers: i
                 spec = log_spectra(samples, protocol["window"], protocol["hop"], protocol["bins"])
                 _, region, speaker, utt = _info(m)
                 for k in range(len(spec) // seg):
-                    w.add({"spectra": spec[k * seg : (k + 1) * seg]},
+                    w.add({"frames": spec[k * seg : (k + 1) * seg, None, :, None]},
                           {"speaker": speaker, "dialect_region": region, "utterance": utt, "segment": k})
                     n_seg += 1
         summary[split.lower()] = {"utterances": len(chosen), "segments": n_seg}
@@ -106,4 +108,6 @@ DATASET = RawDataset(
                   "with DR*/<speaker>/*.WAV, or an archive of it) in the folder named by raw_data.timit.dir. "
                   "Nothing is downloaded for you."),
     preprocess=preprocess,
+    channels=1,
+    video_length=lambda protocol: protocol["segment_frames"],
 )

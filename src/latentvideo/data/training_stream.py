@@ -95,5 +95,7 @@ class StoredClipSteps(_Steps):
 
 
 def to_float_video(batch: torch.Tensor) -> torch.Tensor:
-    """uint8 ``(B, T, H, W, C)`` -> float ``(T, B, C, H, W)`` in [0, 1]."""
-    return batch.permute(1, 0, 4, 2, 3).float().div_(255.0)
+    """uint8 ``(B, T, H, W, C)`` -> float ``(T, B, C, H, W)`` in [0, 1]; stored float frames (TIMIT's log
+    spectra) keep their values."""
+    out = batch.permute(1, 0, 4, 2, 3).float()
+    return out.div_(255.0) if batch.dtype == torch.uint8 else out

@@ -4,8 +4,9 @@
 Following R-WAE's Figs. 1 and 8 (and DS-VAE, which it builds on):
 
 * frame encoder: ``x_t -> e_t`` (``coder``: architecture "S", :class:`ConvFrameEncoder`, DS-VAE's convolutional
-  coder; or "C", :mod:`latentvideo.models.ladder_coder`, Appendix E's ResBlock ladder), and its mirror, the
-  frame decoder;
+  coder; "C", :mod:`latentvideo.models.ladder_coder`, Appendix E's ResBlock ladder; or ``mlp``,
+  :class:`MLPFrameEncoder`, the 2-hidden-layer MLP of 256 units R-WAE and DS-VAE use on TIMIT's spectra), and
+  its mirror, the frame decoder;
 * content posterior q(z^c | x_1:T): a bidirectional LSTM over e_1:T, its last forward and first backward
   states -> (mean, log-variance) (Fig. 8a; DS-VAE's q(f | x));
 * motion posterior q(z^m_t | x_t, z^m_<t) (``motion_posterior``):
@@ -19,7 +20,8 @@ Following R-WAE's Figs. 1 and 8 (and DS-VAE, which it builds on):
 
 The papers do not give the S coder's widths, the LSTM sizes of Fig. 8, the activation of the FC layers, or
 where exactly the bidirectional LSTM's states are read: the choices here are ours and listed in README
-"R-WAE". ``x: (T, B, C, H, W)`` float in [0, 1] throughout.
+"R-WAE". ``x: (T, B, C, H, W)`` float in [0, 1] throughout, except with ``likelihood: gaussian_real``: real
+values, TIMIT's log spectra as ``(T, B, 1, 1, bins)``.
 """
 
 from __future__ import annotations
@@ -35,26 +37,32 @@ from torch import nn
 from latentvideo.models.gaussian import DiagGaussian, from_logvar, kl_divergence
 from latentvideo.models.ladder_coder import FRAME_SIZE as LADDER_FRAME_SIZE
 from latentvideo.models.ladder_coder import LadderDecoder, LadderEncoder, check_ladder
+from latentvideo.models.mlp import make_mlp
 
 LEAK = 0.2
 CONV_FRAME_SIZES = {64: 4, 32: 3, 16: 2}  # frame size -> stride-2 layers down to 4x4
 MOTION_POSTERIORS = ("recurrent", "full", "factorised")
-LIKELIHOODS = ("bernoulli", "gaussian")
-CODERS = ("s", "c")
+LIKELIHOODS = ("bernoulli", "gaussian", "gaussian_real")
+CODERS = ("s", "c", "mlp")
+MLP_LAYERS = 3  # linear layers of the MLP coder on each side: two hidden layers of mlp_width
 
 
 @dataclass(frozen=True)
 class SequenceCodeConfig:
     """Sizes shared by R-WAE and DS-VAE.
 
-    channels, frame_size: the frames (64, 32 or 16 pixels; the C coder: 64). coder: the frame coder, ``s`` or
-    ``c`` (the paper's architectures "S" and "C"). conv_width: channels of the S coder's hidden conv layers.
+    channels, frame_size: the frames (64, 32 or 16 pixels; the C coder: 64; the MLP coder: frames of one row of
+    ``frame_size`` values, TIMIT's 200 bins). coder: the frame coder, ``s`` or ``c`` (the paper's architectures
+    "S" and "C") or ``mlp`` (TIMIT's). conv_width: channels of the S coder's hidden conv layers. mlp_width: units
+    of the MLP coder's two hidden layers (R-WAE Appendix C: 256).
     encoder_width, decoder_width: the C coder's base widths w (its blocks have w ... 16 w channels; the paper:
     64 and 64, on MUG 64 and 96). frame_dim: e_t, the frame encoder's output and the frame decoder's input
     (R-WAE's h_t; a multiple of 6 with the C coder, whose ladder splits it in six). hidden:
     every LSTM's size. content_dim, motion_dim: z^c and z^m_t. actions: classes of the action variable a (0:
     none). temperature: the Gumbel-softmax's. likelihood: ``bernoulli`` (cross-entropy, SM-MNIST) or
-    ``gaussian`` (squared error, "L2 reconstruction loss": Sprites, MUG). motion_posterior: see the module
+    ``gaussian`` (squared error of the frame in [0, 1], "L2 reconstruction loss": Sprites, MUG) or
+    ``gaussian_real`` (squared error of the decoder's output itself, no sigmoid: real-valued frames, TIMIT's log
+    spectra; the MLP coder only). motion_posterior: see the module
     docstring. decoder_lstm: R-WAE's LSTM between the codes and the frame decoder.
     """
 
@@ -62,6 +70,7 @@ class SequenceCodeConfig:
     frame_size: int = 64
     coder: str = field(default="s", metadata={"enum": list(CODERS)})
     conv_width: int = 256
+    mlp_width: int = field(default=256, metadata={"minimum": 1})
     encoder_width: int = field(default=64, metadata={"minimum": 1})
     decoder_width: int = field(default=64, metadata={"minimum": 1})
     frame_dim: int = 150
@@ -77,9 +86,13 @@ class SequenceCodeConfig:
     def __post_init__(self) -> None:
         if self.coder not in CODERS:
             raise ValueError(f"coder must be one of {CODERS}, got {self.coder!r}")
-        sizes = sorted(CONV_FRAME_SIZES) if self.coder == "s" else [LADDER_FRAME_SIZE]
-        if self.frame_size not in sizes:
-            raise ValueError(f"frame_size must be one of {sizes} with coder {self.coder!r}, got {self.frame_size}")
+        if self.coder != "mlp":
+            sizes = sorted(CONV_FRAME_SIZES) if self.coder == "s" else [LADDER_FRAME_SIZE]
+            if self.frame_size not in sizes:
+                raise ValueError(f"frame_size must be one of {sizes} with coder {self.coder!r}, got {self.frame_size}")
+        if (self.likelihood == "gaussian_real") != (self.coder == "mlp"):
+            raise ValueError(f"likelihood 'gaussian_real' (real-valued frames) goes with coder 'mlp' and only with "
+                             f"it; got likelihood {self.likelihood!r} with coder {self.coder!r}")
         if self.coder == "c":
             check_ladder(self.frame_dim)
         if self.likelihood not in LIKELIHOODS:
@@ -141,6 +154,32 @@ class ConvFrameDecoder(nn.Module):
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         return self.deconvs(self.project(h).view(-1, self.width, 4, 4))
+
+
+class MLPFrameEncoder(nn.Module):
+    """TIMIT's coder (R-WAE Appendix C, after DS-VAE): a frame of one row of ``frame_size`` values -> two hidden
+    layers of ``mlp_width`` (ReLU) -> a linear layer to ``frame_dim`` -> LeakyReLU 0.2 (as the S coder's output).
+    ``(N, C, 1, frame_size) -> (N, frame_dim)``."""
+
+    def __init__(self, c: SequenceCodeConfig):
+        super().__init__()
+        self.net = nn.Sequential(make_mlp(c.channels * c.frame_size, c.mlp_width, c.frame_dim, MLP_LAYERS),
+                                 nn.LeakyReLU(LEAK))
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        return self.net(frames.flatten(1))
+
+
+class MLPFrameDecoder(nn.Module):
+    """The mirror of :class:`MLPFrameEncoder`: ``(N, frame_dim) -> (N, C, 1, frame_size)`` real values."""
+
+    def __init__(self, c: SequenceCodeConfig):
+        super().__init__()
+        self.shape = (c.channels, 1, c.frame_size)
+        self.net = make_mlp(c.frame_dim, c.mlp_width, c.channels * c.frame_size, MLP_LAYERS)
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        return self.net(h).view(-1, *self.shape)
 
 
 class GaussianHead(nn.Module):
@@ -246,14 +285,23 @@ class ActionPosterior(nn.Module):
         return F.log_softmax(self.head(self.lstm(motion)[0][-1]), dim=-1)
 
 
+FRAME_CODERS = {  # coder -> (frame encoder, frame decoder) of a SequenceCodeConfig
+    "s": (ConvFrameEncoder, ConvFrameDecoder),
+    "c": (lambda c: LadderEncoder(c.channels, c.frame_dim, c.encoder_width),
+          lambda c: LadderDecoder(c.channels, c.frame_dim, c.decoder_width)),
+    "mlp": (MLPFrameEncoder, MLPFrameDecoder),
+}
+
+
 def frame_encoder(c: SequenceCodeConfig) -> nn.Module:
-    """The ``coder``'s frame encoder, ``(N, C, S, S) -> (N, frame_dim)``."""
-    return ConvFrameEncoder(c) if c.coder == "s" else LadderEncoder(c.channels, c.frame_dim, c.encoder_width)
+    """The ``coder``'s frame encoder, ``(N, C, H, W) -> (N, frame_dim)``."""
+    return FRAME_CODERS[c.coder][0](c)
 
 
 def frame_decoder(c: SequenceCodeConfig) -> nn.Module:
-    """The ``coder``'s frame decoder, ``(N, frame_dim) -> (N, C, S, S)`` logits."""
-    return ConvFrameDecoder(c) if c.coder == "s" else LadderDecoder(c.channels, c.frame_dim, c.decoder_width)
+    """The ``coder``'s frame decoder, ``(N, frame_dim) -> (N, C, H, W)``: logits, or the values themselves with
+    ``likelihood: gaussian_real`` (:func:`frame_values`)."""
+    return FRAME_CODERS[c.coder][1](c)
 
 
 class FrameGenerator(nn.Module):
@@ -290,13 +338,20 @@ def categorical_kl_to_uniform(log_probs: torch.Tensor) -> torch.Tensor:
     return (log_probs.exp() * (log_probs + math.log(log_probs.shape[-1]))).sum(-1)
 
 
+def frame_values(logits: torch.Tensor, likelihood: str) -> torch.Tensor:
+    """The frames the decoder's output stands for: ``sigmoid(logits)`` in [0, 1] (``bernoulli``, ``gaussian``),
+    the output itself for real-valued frames (``gaussian_real``)."""
+    return logits if likelihood == "gaussian_real" else torch.sigmoid(logits)
+
+
 def reconstruction_cost(logits: torch.Tensor, x: torch.Tensor, likelihood: str) -> torch.Tensor:
     """Per sequence, summed over pixels and frames, mean over the batch: Bernoulli cross-entropy of ``logits``
-    or the squared error of ``sigmoid(logits)`` (both ``(T, B, C, H, W)``, ``x`` in [0, 1])."""
+    or the squared error of :func:`frame_values` (both ``(T, B, C, H, W)``; ``x`` in [0, 1] but with
+    ``gaussian_real``)."""
     if likelihood == "bernoulli":
         cost = F.binary_cross_entropy_with_logits(logits, x, reduction="sum")
     else:
-        cost = (torch.sigmoid(logits) - x).pow(2).sum()
+        cost = (frame_values(logits, likelihood) - x).pow(2).sum()
     return cost / x.shape[1]
 
 
@@ -363,5 +418,6 @@ class SequenceCoder(nn.Module):
         return reconstruction_cost(self.generator(code.content, code.motion, code.action), x, self.config.likelihood)
 
     def frames(self, content: torch.Tensor, motion: torch.Tensor, action: torch.Tensor | None = None) -> torch.Tensor:
-        """Generated frames ``(T, B, C, H, W)`` in [0, 1] of ``content: (B, Dc)``, ``motion: (T, B, Dm)``."""
-        return torch.sigmoid(self.generator(content, motion, action))
+        """Generated frames ``(T, B, C, H, W)`` (in [0, 1] but with ``gaussian_real``) of ``content: (B, Dc)``,
+        ``motion: (T, B, Dm)``."""
+        return frame_values(self.generator(content, motion, action), self.config.likelihood)

@@ -1,8 +1,9 @@
-"""R-WAE tables (Han et al. 2021, Tables 2, 3, 4 and 9): judge scores of generated videos, ours beside the paper's.
+"""R-WAE tables (Han et al. 2021, Tables 2, 3, 4 and 9: judge scores of generated videos; Table 1: TIMIT's EERs),
+ours beside the paper's.
 
 ``config/paper_numbers/han2021.yaml`` declares each table: its ``columns`` (a dataset, our tidy metric from the
-``disentanglement`` protocol, and how the cell shows it: ``error`` = 100 (1 - accuracy) %, ``accuracy`` = 100
-accuracy %, ``value`` as stored) and its ``rows`` (a label, our experiments' ``variant`` where we train the
+``disentanglement`` protocol or, Table 1, ``speaker_verification``, and how the cell shows it: ``error`` = 100
+(1 - accuracy) %, ``accuracy`` = 100 accuracy %, ``percent`` = 100 value % (an EER), ``value`` as stored) and its ``rows`` (a label, our experiments' ``variant`` where we train the
 method, and the paper's value per column). Each method we train has our row (mean over seeds; ± the 95% CI over
 test videos where the metric has one) directly above the paper's. A cell we could not fill is ``Missing`` with
 the reason: the budget did not train or evaluate it (and which budgets do), or the metric was not computed.
@@ -20,7 +21,7 @@ from latentvideo.reporting.table_output import Missing
 from latentvideo.reporting.tables import NOT_IN_PAPER
 
 SHOWN = {"error": (lambda v: 100 * (1 - v), 100, "%"), "accuracy": (lambda v: 100 * v, 100, "%"),
-         "value": (lambda v: v, 1, "")}
+         "percent": (lambda v: 100 * v, 100, "%"), "value": (lambda v: v, 1, "")}
 """``as`` -> (the shown value of a stored one, the factor of its CI half-width, its unit)."""
 
 

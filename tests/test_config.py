@@ -74,9 +74,9 @@ def test_experiments_are_declared_once_and_budgets_override_only_what_differs(re
     assert set(selection.budget_experiments(paper, enabled_only=False)) == set(paper["experiments"])
     waiting = set(paper["experiments"]) - set(selection.budget_experiments(paper))
     assert {paper["experiments"][e]["dataset"] for e in waiting} == {"kth", "human36m", "bair", "clevrer", "sprites",
-                                                                     "mug"}
+                                                                     "mug", "timit"}
     enabled = copy.deepcopy(paper)
-    for raw in ("kth", "human36m", "bair", "clevrer", "sprites", "mug"):
+    for raw in ("kth", "human36m", "bair", "clevrer", "sprites", "mug", "timit"):
         enabled["raw_data"][raw]["enabled"] = True
     assert set(selection.budget_experiments(enabled)) == set(paper["experiments"])
     smoke = config.load(repo / "config" / "config.yaml", "smoke")

@@ -138,6 +138,8 @@ def test_mug_takes_are_judged_on_their_centre_window(tmp_path, base_config):
                           "test_videos": 10, "budget": "test"}, {**entry, "name": "mug"}, tmp_path / "mug",
                          tmp_path / "mug" / "test", tmp_path / "judge", progress="off")
     assert list(record["factors"]) == ["expression"] and record["test_videos"] == len(test)
+    with pytest.raises(ValueError, match=r"mug/test: video 0: a window of 20 frames does not fit in a video of 14"):
+        judged_test_videos({**entry, "test_length": 20}, test, 10)  # a take too short names itself
 
 
 @pytest.mark.parametrize("where,expected", [("start", 0), ("centre", 2), ("end", 5)])

@@ -128,8 +128,14 @@ def window_start(video_length: int, length: int, where: str) -> int:
 def labelled_windows(split: Any, indices: Sequence[int], length: int, where: str) -> np.ndarray:
     """uint8 ``(len(indices), length, H, W, C)``: one ``length``-frame window of each video of a stored split (a
     :class:`~latentvideo.data.shards.StoredSplit`, fixed-length or ragged), placed as :func:`window_start` says."""
-    return np.stack([split.window(int(i), window_start(int(split.lengths[i]), length, where), length)
-                     for i in indices])
+    windows = []
+    for i in indices:
+        try:
+            start = window_start(int(split.lengths[i]), length, where)
+        except ValueError as err:
+            raise ValueError(f"{split.path}: video {int(i)}: {err}") from None
+        windows.append(split.window(int(i), start, length))
+    return np.stack(windows)
 
 
 def judged_test_videos(entry: Mapping[str, Any], split: Any, n: int) -> np.ndarray:

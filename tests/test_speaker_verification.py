@@ -169,7 +169,7 @@ def test_table1_shows_our_eers_in_percent_beside_the_papers(repo):
 def test_fig11_grid_has_the_originals_on_its_first_row_and_column():
     rng = np.random.default_rng(0)
     originals, matrix = rng.normal(size=(3, 20, 200)), rng.normal(size=(3, 3, 20, 200))
-    fig = cross_generation_grid(originals, matrix, np.array(["A", "B", "C"]), title="t")
+    fig = cross_generation_grid(originals, matrix, np.array(["A", "B", "C"]))
     grid = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"][:16]
     assert len(grid) == 16 and not grid[0].axison
     np.testing.assert_array_equal(grid[1].images[0].get_array(), originals[0].T)   # row 0: motion of clip 0

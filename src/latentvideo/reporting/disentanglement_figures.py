@@ -60,8 +60,8 @@ def content_tsne(panels: list[tuple[str, np.ndarray, np.ndarray, tuple[str, ...]
     return fig
 
 
-def cross_generation_grid(originals: np.ndarray, matrix: np.ndarray, speakers: np.ndarray, max_clips: int = 16,
-                          title: str = "") -> plt.Figure:
+def cross_generation_grid(originals: np.ndarray, matrix: np.ndarray, speakers: np.ndarray,
+                          max_clips: int = 16) -> plt.Figure:
     """R-WAE Fig. 11: a (P + 1) x (P + 1) grid of log spectra (time left to right, frequency bins upwards): row 0
     the originals (their motion, one per column), column 0 the originals (their content, one per row), cell
     (i + 1, j + 1) decoded from the content of clip i and the motion of clip j. ``originals: (P, T, bins)``,
@@ -93,6 +93,4 @@ def cross_generation_grid(originals: np.ndarray, matrix: np.ndarray, speakers: n
         bar = fig.colorbar(image, ax=axes, fraction=0.02, pad=0.01)
         bar.set_label("log magnitude", fontsize=6)
         bar.ax.tick_params(labelsize=5)
-    if title:
-        fig.suptitle(title, fontsize=8)
     return fig

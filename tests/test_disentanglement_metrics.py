@@ -7,7 +7,7 @@ import torch
 from latentvideo.metrics.equal_error_rate import cosine_trials, equal_error_rate, error_rates
 from latentvideo.metrics.frechet import frechet_distance, gaussian
 from latentvideo.metrics.judge_scores import balanced_subset, inception_score, inter_entropy, intra_entropy, judge_scores
-from latentvideo.metrics.mmd import mmd2_unbiased, rbf, rbf_mixture
+from latentvideo.metrics.mmd import mmd2_paired, mmd2_unbiased, rbf, rbf_mixture
 
 
 def _direct_mmd2(x, y, k):
@@ -44,6 +44,30 @@ def test_mmd_is_zero_in_expectation_for_equal_distributions_and_positive_for_dif
     shifted = [float(mmd2_unbiased(torch.randn(16, 4, generator=gen), torch.randn(16, 4, generator=gen) + 1.5,
                                    rbf_mixture())) for _ in range(20)]
     assert min(shifted) > 10 * sem
+
+
+def test_paired_mmd_equals_its_double_sum_and_is_unbiased_for_dependent_pairs():
+    gen = torch.Generator().manual_seed(2)
+    x, y = torch.randn(6, 3, generator=gen, dtype=torch.float64), torch.randn(6, 3, generator=gen, dtype=torch.float64)
+
+    def k(a, b):
+        return np.exp(-float(((a - b) ** 2).sum()) / 2)
+
+    direct = sum(k(x[i], x[j]) + k(y[i], y[j]) - k(x[i], y[j]) - k(x[j], y[i])
+                 for i in range(6) for j in range(6) if i != j) / 30
+    assert float(mmd2_paired(x, y, rbf(1.0))) == pytest.approx(direct, rel=1e-10)
+    # y_i = 0.8 x_i + 0.6 e_i: every y_i depends on its x_i, both are N(0, I): MMD^2 of the marginals is 0
+    paired, unpaired = [], []
+    for _ in range(400):
+        x, e = torch.randn(16, 4, generator=gen), torch.randn(16, 4, generator=gen)
+        y = 0.8 * x + 0.6 * e
+        paired.append(float(mmd2_paired(x, y, rbf_mixture())))
+        unpaired.append(float(mmd2_unbiased(x, y, rbf_mixture())))
+    sem = np.std(paired) / 20
+    assert abs(np.mean(paired)) < 3 * sem, (np.mean(paired), sem)
+    assert np.mean(unpaired) < -10 * sem  # the all-pairs cross term counts the dependent pairs i = j
+    with pytest.raises(ValueError, match="two equal samples"):
+        mmd2_paired(torch.randn(4, 2), torch.randn(5, 2), rbf())
 
 
 def test_mmd_is_differentiable_and_needs_two_samples_a_side():

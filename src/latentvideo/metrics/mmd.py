@@ -6,7 +6,16 @@
 
 Its expectation is 0 when x and y come from the same distribution. R-WAE's Eq. (21)-(22) print the cross term
 with weight 1/n^2 instead of 2/n^2; as printed the estimate is not zero in expectation for equal distributions
-(it rewards spreading the codes apart), so we use Gretton's weight, which the paper cites. The kernels:
+(it rewards spreading the codes apart), so we use Gretton's weight, which the paper cites.
+
+``mmd2_paired(x, y, kernel)`` is Gretton et al.'s (2012, Eq. 3) MMD^2_u for equal sizes, every term over i != j::
+
+    1/(n(n-1)) sum_{i != j} [k(x_i, x_j) + k(y_i, y_j) - k(x_i, y_j) - k(x_j, y_i)]
+
+It is unbiased whenever the *pairs* (x_i, y_i) are drawn independently of each other, even where x_i and y_i
+depend on each other (R-WAE's z^m penalty draws y_i from the prior given x_i's own past); the cross term of
+``mmd2_unbiased`` then counts the dependent pairs i = j, and its expectation is not 0 for equal marginals. The
+kernels:
 :func:`rbf_mixture` (R-WAE's z^m penalty: "mixture of RBF kernels (Li et al. 2017)", bandwidths ours) and
 :func:`rbf` (one bandwidth; R-WAE(MMD) applies it to the scalar output of the feature map f_gamma).
 """
@@ -52,3 +61,13 @@ def mmd2_unbiased(x: torch.Tensor, y: torch.Tensor, kernel: Kernel) -> torch.Ten
     within_x = (kxx.sum() - kxx.diagonal().sum()) / (n * (n - 1))
     within_y = (kyy.sum() - kyy.diagonal().sum()) / (m * (m - 1))
     return within_x + within_y - 2 * kxy.mean()
+
+
+def mmd2_paired(x: torch.Tensor, y: torch.Tensor, kernel: Kernel) -> torch.Tensor:
+    """The pair-wise unbiased MMD^2 estimate (module docstring) of pairs ``(x_i, y_i)``, ``x, y: (n, D)``, n >= 2."""
+    n = len(x)
+    if n < 2 or len(y) != n:
+        raise ValueError(f"a paired MMD needs two equal samples of at least 2, got {n} and {len(y)}")
+    kxx, kyy, kxy = kernel(x, x), kernel(y, y), kernel(x, y)
+    off = (kxx + kyy - kxy - kxy.T).sum() - (kxx + kyy - 2 * kxy).diagonal().sum()
+    return off / (n * (n - 1))

@@ -15,7 +15,8 @@ Per sequence, averaged over the batch (Eq. 9 with Appendix D's extra terms)::
   the paper does not say which form the encoder uses).
 * Both: f_gamma / D_gamma is the paper's 4-layer fully-connected network (256, 256, 128, 1), spectrally normalised
   (Miyato et al. 2018), LeakyReLU(0.2) between layers (activation ours). MMD_k on z^m_t is the unbiased estimate
-  over the batch at each t, between posterior samples and samples of the prior given the posterior's past, with
+  over the batch at each t, between posterior samples and samples of the prior given the posterior's past (each
+  prior sample depends on its posterior sample's past, so the estimate is the pair-wise one, ``mmd2_paired``), with
   MMD GAN's mixture of RBF kernels (:mod:`latentvideo.metrics.mmd`; bandwidths ours). ``motion_kl`` is Appendix
   D's "KL-divergence regularization term on z^m to stabilize training" (its weight is not given: ours).
 
@@ -39,7 +40,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from latentvideo.metrics.mmd import mmd2_unbiased, rbf, rbf_mixture
+from latentvideo.metrics.mmd import mmd2_paired, mmd2_unbiased, rbf, rbf_mixture
 from latentvideo.models.optimisation import Optimisation, OptimiserSettings
 from latentvideo.models.sequence_disentangling import (DisentangledCode, SequenceCodeConfig, SequenceCoder, action_kl,
                                                        motion_kl)
@@ -163,7 +164,7 @@ class RWAE(nn.Module):
         reconstruction = self.coder.reconstruction(code, x)
         prior_motion = code.motion_prior.rsample()
         kernel = rbf_mixture()
-        motion_mmd = sum(mmd2_unbiased(code.motion[t], prior_motion[t], kernel) for t in range(len(code.motion)))
+        motion_mmd = sum(mmd2_paired(code.motion[t], prior_motion[t], kernel) for t in range(len(code.motion)))
         kl_motion, kl_action = motion_kl(code), action_kl(code)
         content_penalty = self.content_penalty(code.content, prior_content)
         total = (reconstruction + c.beta_content * content_penalty + c.beta_motion * motion_mmd

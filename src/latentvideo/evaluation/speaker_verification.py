@@ -128,15 +128,15 @@ def run(job: EvaluationJob) -> ProtocolResult:
     trials = {name: cosine_trials(getattr(features, name), features.speaker) for name in CODES}
     target = trials["content"].target
     targets = int(target.sum())
+    why = missing_trials(len(features.speaker), len(np.unique(speaker)), targets, len(target))
     rows, not_computed = [], {}
     for name in CODES:
         metric = f"eer_{name}"
-        why = missing_trials(len(features.speaker), len(np.unique(speaker)), targets, len(target))
         if why:
             rows += not_computed_rows(meta, metric, why)
             not_computed[metric] = why
-            continue
-        rows.append(scalar_row(meta, metric, equal_error_rate(*trials[name]), len(target)))
+        else:
+            rows.append(scalar_row(meta, metric, equal_error_rate(*trials[name]), len(target)))
     chosen = cross_segments(speaker, segments.mean(axis=(1, 2, 3, 4)),
                             job.protocol.get("cross_generation", 16))
     torch.manual_seed(EVAL_SEED)

@@ -60,7 +60,7 @@ def test_utterance_features_average_the_segments_of_each_speakers_utterance():
     utterance = np.array(["SA1", "SA1", "SX2", "SA1", "SA1", "SX2"])  # SA1 is read by both speakers
     codes = SegmentCodes(rng.normal(size=(6, 3)), rng.normal(size=(6, 2)))
     features = utterance_features(codes, speaker, utterance)
-    expected = [[0, 1], [2, 5], [3, 4]]  # A/SA1, A/SX2, B/SA1 in order of first appearance
+    expected = [[0, 1], [2, 5], [3, 4]]  # A/SA1, A/SX2, B/SA1
     assert list(features.speaker) == ["A", "A", "B"]
     for row, members in enumerate(expected):
         np.testing.assert_allclose(features.content[row], codes.content[members].mean(0))

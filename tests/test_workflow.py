@@ -396,9 +396,10 @@ def check_provide(checkout) -> None:
 
 def check_rwae(checkout) -> None:
     """R-WAE's judges, evaluations, Tables 1-4 and 9 and Figs. 2, 3 and 11 from generated data and the Sprites, MUG
-    and TIMIT fixtures: R-WAE(MMD) and DS-VAE on Moving Shapes, R-WAE(MMD) on Sprites (S coder), R-WAE(GAN) with the action variable and
-    the C coder on MUG, R-WAE(MMD) on TIMIT (the MLP coder); the other experiments' rows say why they are absent,
-    and the outputs none of whose rows runs are listed in not_run.md and rendered on demand."""
+    and TIMIT fixtures: R-WAE(MMD) and DS-VAE on Moving Shapes, R-WAE(MMD) on Sprites (S coder), R-WAE(GAN) with
+    the action variable and the C coder on MUG, R-WAE(MMD) on TIMIT (the MLP coder); the other experiments' rows
+    say why they are absent, and the outputs none of whose rows runs are listed in not_run.md and rendered on
+    demand."""
     results = checkout / "results"
     judge = json.loads((results / "judges" / "moving_shapes" / "judge.json").read_text())
     assert set(judge["factors"]) == {"shape", "size", "colour", "motion", "direction"}

@@ -64,13 +64,10 @@ def segment_codes(coder: SequenceCoder, segments: np.ndarray, batch_size: int, d
 
 def utterance_features(codes: SegmentCodes, speaker: np.ndarray, utterance: np.ndarray) -> UtteranceFeatures:
     """The mean segment code of each (speaker, utterance) pair (utterance names such as SA1 recur across speakers),
-    in order of first appearance."""
+    in the order of their ``speaker/utterance`` names."""
     keys = np.char.add(np.char.add(speaker.astype(str), "/"), utterance.astype(str))
     _, first, group = np.unique(keys, return_index=True, return_inverse=True)
-    order = np.argsort(first)  # groups in order of first appearance
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    group = rank[group.ravel()]
+    group = group.ravel()
     count = np.bincount(group).astype(np.float64)[:, None]
 
     def mean(values: np.ndarray) -> np.ndarray:
@@ -78,7 +75,7 @@ def utterance_features(codes: SegmentCodes, speaker: np.ndarray, utterance: np.n
         np.add.at(sums, group, values)
         return sums / count
 
-    return UtteranceFeatures(mean(codes.content), mean(codes.motion), speaker[first[order]])
+    return UtteranceFeatures(mean(codes.content), mean(codes.motion), speaker[first])
 
 
 def cross_segments(speaker: np.ndarray, loudness: np.ndarray, count: int) -> np.ndarray:
@@ -86,7 +83,8 @@ def cross_segments(speaker: np.ndarray, loudness: np.ndarray, count: int) -> np.
     spread over the sorted list, the segment of each with the largest ``loudness (N,)``."""
     speakers = np.unique(speaker)
     chosen = speakers[np.unique(np.linspace(0, len(speakers) - 1, min(count, len(speakers))).round().astype(int))]
-    return np.array([np.flatnonzero(speaker == s)[np.argmax(loudness[speaker == s])] for s in chosen])
+    members = [np.flatnonzero(speaker == s) for s in chosen]
+    return np.array([m[np.argmax(loudness[m])] for m in members])
 
 
 def missing_trials(utterances: int, speakers: int, targets: int, trials: int) -> str:
@@ -128,7 +126,8 @@ def run(job: EvaluationJob) -> ProtocolResult:
     trials = {name: cosine_trials(getattr(features, name), features.speaker) for name in CODES}
     target = trials["content"].target
     targets = int(target.sum())
-    why = missing_trials(len(features.speaker), len(np.unique(speaker)), targets, len(target))
+    speakers = len(np.unique(speaker))
+    why = missing_trials(len(features.speaker), speakers, targets, len(target))
     rows, not_computed = [], {}
     for name in CODES:
         metric = f"eer_{name}"
@@ -145,12 +144,12 @@ def run(job: EvaluationJob) -> ProtocolResult:
               "cross_speakers": speaker[chosen].astype(str)}
     summary = write_results(job.out_dir, rows, arrays)
     statement = (f"{trained_at(meta)}; all {len(segments)} TIMIT test segments of {segments.shape[1]} frames, "
-                 f"{len(features.speaker)} utterances of {len(np.unique(speaker))} speakers: {len(target)} "
+                 f"{len(features.speaker)} utterances of {speakers} speakers: {len(target)} "
                  f"trials, {targets} of them target (same speaker); cosine similarity of the posterior means "
                  f"averaged over each utterance's segments (R-WAE Appendix C)")
     lines = [f"{metric} = {value:.4f}" for metric, (value, _) in summary.items()]
     return ProtocolResult(summary, statement, lines=[*lines, statement], not_computed=not_computed,
-                          record={"utterances": len(features.speaker), "speakers": int(len(np.unique(speaker))),
+                          record={"utterances": len(features.speaker), "speakers": speakers,
                                   "trials": len(target), "target_trials": targets})
 
 

@@ -3,10 +3,11 @@ ours beside the paper's.
 
 ``config/paper_numbers/han2021.yaml`` declares each table: its ``columns`` (a dataset, our tidy metric from the
 ``disentanglement`` protocol or, Table 1, ``speaker_verification``, and how the cell shows it: ``error`` = 100
-(1 - accuracy) %, ``accuracy`` = 100 accuracy %, ``percent`` = 100 value % (an EER), ``value`` as stored) and its ``rows`` (a label, our experiments' ``variant`` where we train the
-method, and the paper's value per column). Each method we train has our row (mean over seeds; ± the 95% CI over
-test videos where the metric has one) directly above the paper's. A cell we could not fill is ``Missing`` with
-the reason: the budget did not train or evaluate it (and which budgets do), or the metric was not computed.
+(1 - accuracy) %, ``accuracy`` = 100 accuracy %, ``percent`` = 100 value % (an EER), ``value`` as stored) and its
+``rows`` (a label, our experiments' ``variant`` where we train the method, and the paper's value per column).
+Each method we train has our row (mean over seeds; ± the 95% CI over test videos where the metric has one)
+directly above the paper's. A cell we could not fill is ``Missing`` with the reason: the budget did not train or
+evaluate it (and which budgets do), or the metric was not computed.
 """
 
 from __future__ import annotations

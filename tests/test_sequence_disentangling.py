@@ -61,6 +61,25 @@ def test_each_step_updates_critic_and_encoder_and_every_lth_step_the_generator(n
     assert optimisation.learning_rates() == pytest.approx({"encoder": 1e-4, "critic": 1e-4, "generator": 1e-3})
 
 
+@pytest.mark.parametrize("name", ["rwae_gan", "rwae_mmd"])
+def test_the_generator_step_reuses_the_encoder_steps_pass(name):
+    """Algorithms 1-2 update p_theta and p_psi with the loss of the inner loop's samples: one encoder pass and one
+    backward pass per step, also when the generator steps (L = 1), and the generator's gradient is the one
+    that pass left (not zeroed, not from a re-encoded batch)."""
+    torch.manual_seed(0)
+    model = build_model(name, {**SMALL, "inner_steps": 1})
+    optimisation = model.configure_optimisation(OptimiserSettings(1e-3, (0.5, 0.9), 100, 0))
+    passes = []
+    model.coder.frame_encoder.register_forward_hook(lambda *args: passes.append(1))
+    x = torch.rand(5, 6, 1, 32, 32)
+    for step in range(1, 4):
+        before = _snapshot(model.coder.generator)
+        model.training_step(x, optimisation)
+        assert len(passes) == step and _changed(before, model.coder.generator)
+        grads = [p.grad for p in model.coder.generator.parameters()]
+        assert all(g is not None for g in grads) and any(g.abs().sum() > 0 for g in grads)
+
+
 def test_the_paper_schedule_halves_then_divides_by_five():
     factor = step_decay(500)
     assert [factor(s) for s in (0, 49, 50, 79, 80, 499)] == [1, 1, 0.5, 0.5, 0.1, 0.1]

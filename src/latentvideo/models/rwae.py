@@ -22,11 +22,14 @@ Per sequence, averaged over the batch (Eq. 9 with Appendix D's extra terms)::
 
 Optimisation (model-owned, three Adams with the config's betas; the paper uses (0.5, 0.9)): every training step
 updates the critic (``critic_lr``) and then the encoder q_phi (``encoder_lr``) on its batch; every
-``inner_steps``-th step (the paper's L) then updates the generator p_theta and the motion prior p_psi
-(``optimizer.lr``, the paper's "decoder" rate) on the same batch, re-encoded by the updated encoder. So L
-encoder updates, each on a new batch, precede each generator update, as in Algorithms 1-2. All rates follow the
-paper's schedule (``step_decay``): halved after 10% of the steps (its epoch 50 of 500) and divided by 5 more after
-16% (epoch 80).
+``inner_steps``-th step (the paper's L) also updates the generator p_theta and the motion prior p_psi
+(``optimizer.lr``, the paper's "decoder" rate) with the same loss on the same samples: Algorithms 1-2 sample
+z~ from q_phi in the inner loop and then update p_theta and p_psi "with loss given by" them, so the last inner
+step's one backward pass gives both gradients (an earlier version re-encoded the batch with the updated encoder
+for the generator: a second forward and backward pass, twice the cost at L = 1, and not what the algorithms
+write). So L encoder updates, each on a new batch, precede each generator update, as in Algorithms 1-2. All
+rates follow the paper's schedule (``step_decay``): halved after 10% of the steps (its epoch 50 of 500) and
+divided by 5 more after 16% (epoch 80).
 """
 
 from __future__ import annotations
@@ -203,16 +206,12 @@ class RWAE(nn.Module):
         opt["critic"].step()
 
         loss = self.objective(x, code, prior, critic.detach())
-        opt["encoder"].zero_grad(set_to_none=True)
+        updated = ["encoder"] + (["generator"] if (step + 1) % self.config.inner_steps == 0 else [])
+        for name in ("encoder", "generator"):
+            opt[name].zero_grad(set_to_none=True)
         loss.total.backward()
-        opt["encoder"].step()
-
-        if (step + 1) % self.config.inner_steps == 0:
-            code = self.coder.encode(x)
-            generator_loss = self.objective(x, code, prior, critic.detach())
-            opt["generator"].zero_grad(set_to_none=True)
-            generator_loss.total.backward()
-            opt["generator"].step()
+        for name in updated:
+            opt[name].step()
         with warnings.catch_warnings():  # the generator's rate follows the step count between its updates too
             warnings.filterwarnings("ignore", message=re.escape("Detected call of `lr_scheduler.step()` before"))
             for scheduler in optimisation.schedulers.values():

@@ -220,10 +220,12 @@ def test_dvc_yaml_is_generated_from_the_snakemake_dag(repo):
     declared = [[*s["outs"], *s.get("metrics", []), *[next(iter(p)) for p in s.get("plots", [])]] for s in stages.values()]
     assert sorted((j.cmd, tuple(sorted(j.outs))) for j in jobs) == sorted(
         (s["cmd"], tuple(sorted(outs))) for s, outs in zip(stages.values(), declared))
-    # evaluation summaries are DVC metrics, training curves DVC plots
-    assert all(s["metrics"] == [f for f in outs if f.endswith("summary.json")]
+    # evaluation summaries and the judges' records are DVC metrics, training curves DVC plots
+    assert all(s["metrics"] == [f for f in outs if f.endswith(("summary.json", "judge.json"))]
                for s, outs in zip(stages.values(), declared) if "metrics" in s)
-    assert sum("metrics" in s for s in stages.values()) == sum(j.rule in ("evaluate", "baseline") for j in jobs)
+    assert sum("metrics" in s for s in stages.values()) == sum(
+        j.rule in ("evaluate", "baseline", "train_judge") for j in jobs)
+    assert any(j.rule == "train_judge" for j in jobs)  # the default trains Moving Shapes' judge
     assert sum("plots" in s for s in stages.values()) == sum(j.rule == "train" for j in jobs)
 
 

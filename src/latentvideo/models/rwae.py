@@ -206,12 +206,12 @@ class RWAE(nn.Module):
         opt["critic"].step()
 
         loss = self.objective(x, code, prior, critic.detach())
-        updated = ["encoder"] + (["generator"] if (step + 1) % self.config.inner_steps == 0 else [])
         for name in ("encoder", "generator"):
             opt[name].zero_grad(set_to_none=True)
         loss.total.backward()
-        for name in updated:
-            opt[name].step()
+        opt["encoder"].step()
+        if (step + 1) % self.config.inner_steps == 0:
+            opt["generator"].step()
         with warnings.catch_warnings():  # the generator's rate follows the step count between its updates too
             warnings.filterwarnings("ignore", message=re.escape("Detected call of `lr_scheduler.step()` before"))
             for scheduler in optimisation.schedulers.values():

@@ -18,6 +18,7 @@ import time
 import torch
 
 from latentvideo.data.moving_shapes import MovingShapesSpec, split_seeds
+from latentvideo.data.training_stream import to_float_video
 from latentvideo.models import build_model
 from latentvideo.models.judge import JudgeConfig, VideoJudge
 from latentvideo.models.optimisation import OptimiserSettings
@@ -29,7 +30,7 @@ def videos(frame_size: int, batch: int, length: int = 8) -> torch.Tensor:
     """A Moving Shapes batch ``(T, B, 3, H, W)`` in [0, 1]."""
     spec = MovingShapesSpec.from_config({"frame_size": frame_size})
     clips, _ = spec.videos(split_seeds(0, 0, torch.arange(batch).numpy()), length)
-    return torch.from_numpy(clips).permute(1, 0, 4, 2, 3).float() / 255
+    return to_float_video(torch.from_numpy(clips))
 
 
 def median_seconds(step, steps: int, warmup: int) -> float:

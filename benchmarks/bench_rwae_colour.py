@@ -31,6 +31,7 @@ import torch
 
 from latentvideo import config
 from latentvideo.data.moving_shapes import COLOURS, FACTORS, TEST_STREAM, TRAIN_STREAM, MovingShapesSpec, split_seeds
+from latentvideo.data.training_stream import to_float_video
 from latentvideo.models import build_model
 from latentvideo.models.gaussian import DiagGaussian
 from latentvideo.training.trainer import optimiser_settings
@@ -38,11 +39,11 @@ from latentvideo.training.trainer import optimiser_settings
 PALETTE = torch.tensor([COLOURS[c] for c in FACTORS["colour"]], dtype=torch.float32) / 255
 
 
-def moving_shapes(dataset: dict, seed: int, stream: int, videos: int) -> tuple[torch.Tensor, np.ndarray]:
+def moving_shapes(dataset: dict, seed: int, stream: int, videos: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Videos ``(T, N, 3, S, S)`` float in [0, 1] of the dataset's generator and their colour labels ``(N,)``."""
     clips, labels = MovingShapesSpec.from_config(dataset).videos(split_seeds(seed, stream, np.arange(videos)),
                                                                  dataset["train_length"])
-    return torch.from_numpy(clips).permute(1, 0, 4, 2, 3).float() / 255, labels["colour"]
+    return to_float_video(torch.from_numpy(clips)), torch.from_numpy(labels["colour"])
 
 
 def read_colour(frames: torch.Tensor) -> torch.Tensor:
@@ -90,7 +91,9 @@ def main() -> None:
     model = build_model(settings["model"], settings["hyperparameters"])
     optimisation = model.configure_optimisation(optimiser_settings({**settings, "training": {**training,
                                                                                             "steps": steps}}))
-    means = mock.patch.object(DiagGaussian, "rsample", lambda self: self.mean)
+    # reusable: entered around every step (and its evaluation), left between them
+    draws = (mock.patch.object(DiagGaussian, "rsample", lambda self: self.mean) if args.posterior_means
+             else contextlib.nullcontext())
     batches = torch.Generator().manual_seed(args.seed)
     means_note = ", trained and evaluated on posterior means" if args.posterior_means else ""
     print(f"{args.experiment}, {config.budget_summary(settings)}; this run: {steps} steps{means_note}; "
@@ -98,10 +101,10 @@ def main() -> None:
     t0 = time.time()
     for step in range(1, steps + 1):
         batch = train[:, torch.randint(train.shape[1], (training["batch_size"],), generator=batches)]
-        with means if args.posterior_means else contextlib.nullcontext():
+        with draws:
             loss = model.training_step(batch, optimisation)
             if step % args.every == 0 or step == steps:
-                scores = colour_accuracies(model, test, torch.from_numpy(truth))
+                scores = colour_accuracies(model, test, truth)
                 print(f"step {step:5d}  {(time.time() - t0) / step:.3f} s/step  loss {float(loss.total):7.1f}  "
                       + "  ".join(f"{name} {value:.1%}" for name, value in scores.items()), flush=True)
 
